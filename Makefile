@@ -1,0 +1,96 @@
+# cluetrain: one binary, built with make.
+#
+#   make run     install missing packages, build, initialise ./data, serve :8080
+#   make test    every test suite (unit, integration, sanitizers, checks)
+#   make bench   benchmarks, printing JSON
+#
+# BUILD names the output folder, so several builds can live side by side
+# (build/ plain, build-asan/ with sanitizers). SAN=1 builds with ASan+UBSan.
+
+BUILD ?= build
+CC ?= cc
+PKGS := libmicrohttpd jansson sqlite3 libsodium libcurl libutf8proc
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lstemmer -lpthread -lm
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+	-Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+ifeq ($(SAN),1)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
+
+SRC := $(sort $(shell find src -name '*.c'))
+LIB_SRC := $(filter-out src/main.c,$(SRC))
+OBJ := $(SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
+EMBED := $(sort $(wildcard src/store/sql/*/*.sql)) $(sort $(wildcard demo/*.jsonl))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run test test-all unit bench fuzz lint format format-check cppcheck clean
+
+all: $(BUILD)/cluetrain
+
+$(BUILD)/cluetrain: $(OBJ) $(BUILD)/gen/embedded.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/gen/embedded.c: $(BUILD)/tools/embed $(EMBED)
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/embed $@ $(foreach f,$(EMBED),$(patsubst src/%,%,$(f))=$(f))
+
+$(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c
+	$(CC) -std=c11 -O1 -Isrc -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+unit: $(UNIT_BIN)
+
+run:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh $(BUILD)/cluetrain
+
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory test-all
+
+test-all:
+	@tests/run-all.sh
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+lint:
+	@scripts/lint.sh
+
+format:
+	clang-format -i $(SRC) $(wildcard src/*/*.h) tools/embed.c $(UNIT_SRC)
+
+format-check:
+	@clang-format --dry-run --Werror $(SRC) $(wildcard src/*/*.h) tools/embed.c $(UNIT_SRC)
+
+cppcheck:
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--std=c11 --inline-suppr -Isrc -I$(BUILD)/gen -D__GNUC__ \
+		--suppress=missingIncludeSystem $(SRC)
+
+clean:
+	rm -rf build build-*
+
+-include $(OBJ:.o=.d)

@@ -1,0 +1,44 @@
+#!/bin/sh
+# deps.sh: install the Debian packages cluetrain needs that are missing.
+#
+#   scripts/deps.sh          what building and running needs
+#   scripts/deps.sh test     also what the test suites need
+#   scripts/deps.sh bench    also what the benchmarks need
+#
+# Works as root or, through sudo, as a normal user. Installs nothing when
+# everything is present, so it is cheap to call before every build.
+set -eu
+
+build_pkgs="make gcc pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev
+libsodium-dev libcurl4-openssl-dev libstemmer-dev libutf8proc-dev gettext"
+test_pkgs="clang libclang-rt-14-dev llvm libcmocka-dev clang-format cppcheck python3
+python3-pytest curl sqlite3 procps"
+bench_pkgs="wrk nginx-light curl python3 sqlite3 procps"
+
+pkgs=$build_pkgs
+for extra in "$@"; do
+	case "$extra" in
+	test) pkgs="$pkgs $test_pkgs" ;;
+	bench) pkgs="$pkgs $bench_pkgs" ;;
+	*) echo "deps.sh: unknown set '$extra' (test, bench)" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "Installing missing Debian packages:$missing"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "deps.sh: run as root or install sudo" >&2; exit 1; }
+	sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing

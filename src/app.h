@@ -1,0 +1,24 @@
+/*
+ * app.h: the running application: what every request and job can reach.
+ *
+ * One app exists per serve process (and per CLI command that needs the
+ * store). It owns the configuration, the store, the event hub and the job
+ * worker; the modules borrow them.
+ */
+#ifndef CT_APP_H
+#define CT_APP_H
+
+#include "core/config.h"
+#include "core/events.h"
+#include "store/store.h"
+
+typedef struct jobs_worker jobs_worker;
+
+typedef struct app {
+	config cfg;
+	store *store;
+	events_hub *events;
+	jobs_worker *jobs; /* NULL outside serve */
+} app;
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * common.c: what the subcommands share (see cli.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/i18n.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("cluetrain: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int cli_open_app(const char *data_dir, int create, app *a)
+{
+	config_defaults(&a->cfg, data_dir);
+	buf msg;
+	buf_init(&msg, 4096);
+	int rc = CLI_FAILED;
+	if (config_load(&a->cfg, &msg) != CT_OK) {
+		cli_error("%s", buf_cstr(&msg));
+		goto out;
+	}
+	int level = log_level_parse(a->cfg.log_level);
+	if (level < 0) {
+		cli_error(_("log_level must be debug, info, warn or error"));
+		goto out;
+	}
+	log_set_level((log_level)level);
+	if (!create && access(a->cfg.database, F_OK) != 0) {
+		cli_error(_("%s is not initialised (run: cluetrain init --data %s)"), data_dir,
+			  data_dir);
+		goto out;
+	}
+	store_options opt = {a->cfg.database, (int)a->cfg.readers, create};
+	if (store_open(&opt, &a->store, &msg) != CT_OK) {
+		cli_error("%s", buf_cstr(&msg));
+		goto out;
+	}
+	a->events = events_new();
+	rc = CLI_OK;
+out:
+	buf_free(&msg);
+	if (rc != CLI_OK)
+		config_free(&a->cfg);
+	return rc;
+}
+
+void cli_close_app(app *a)
+{
+	store_close(a->store);
+	events_free(a->events);
+	config_free(&a->cfg);
+	a->store = NULL;
+	a->events = NULL;
+}
+
+void cli_progress_start(cli_progress *p, const char *label, long long total)
+{
+	p->label = label;
+	p->total = total;
+	p->done = 0;
+	p->tty = isatty(STDERR_FILENO);
+	p->last_ms = 0;
+}
+
+static void progress_draw(cli_progress *p)
+{
+	int pct = p->total > 0 ? (int)(p->done * 100 / p->total) : 100;
+	int filled = pct * 30 / 100;
+	fprintf(stderr, "\r%s [%.*s%*s] %lld/%lld (%d%%)", p->label, filled,
+		"##############################", 30 - filled, "", p->done, p->total, pct);
+	fflush(stderr);
+}
+
+void cli_progress_step(cli_progress *p, long long n)
+{
+	p->done += n;
+	if (!p->tty)
+		return;
+	long long now = time_mono_ms();
+	if (now - p->last_ms >= 100 || p->done == p->total) {
+		p->last_ms = now;
+		progress_draw(p);
+	}
+}
+
+void cli_progress_end(cli_progress *p)
+{
+	if (!p->tty)
+		return;
+	progress_draw(p);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,224 @@
+/*
+ * config.c: defaults, the config file parser and environment overrides.
+ *
+ * One table (config_keys) lists every key with its type and place in the
+ * struct, so parsing, the environment and writing the file cannot disagree.
+ */
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct config_key {
+	const char *name;
+	char type; /* 's' string, 'i' integer */
+	size_t offset;
+	int64_t min, max;
+	const char *help;
+} config_key;
+
+#define STR_KEY(n, f, h) {n, 's', offsetof(config, f), 0, 0, h}
+#define INT_KEY(n, f, lo, hi, h) {n, 'i', offsetof(config, f), lo, hi, h}
+
+static const config_key config_keys[] = {
+	STR_KEY("database", database, "SQLite database file"),
+	STR_KEY("listen", listen, "address and port that serve listens on"),
+	STR_KEY("log_level", log_level, "debug, info, warn or error"),
+	INT_KEY("http.max_connections", max_connections, 1, 100000, "concurrent connections"),
+	INT_KEY("http.connection_timeout_s", connection_timeout_s, 1, 86400,
+		"idle seconds before a connection is closed"),
+	INT_KEY("store.readers", readers, 1, 64, "pooled read connections"),
+	INT_KEY("inbox.reopen_window_s", reopen_window_s, 0, 10LL * 365 * 86400,
+		"a resolved conversation re-opens when the contact writes within this"),
+	INT_KEY("jobs.max_attempts", jobs_max_attempts, 1, 100, "attempts before a job fails"),
+	INT_KEY("jobs.backoff_base_ms", jobs_backoff_base_ms, 1, 86400000,
+		"wait before the second attempt; doubles each time"),
+	INT_KEY("jobs.backoff_max_ms", jobs_backoff_max_ms, 1, 7LL * 86400000, "longest wait"),
+	INT_KEY("jobs.timeout_s", jobs_timeout_s, 1, 3600, "seconds one delivery may take"),
+	INT_KEY("events.heartbeat_s", events_heartbeat_s, 1, 3600, "SSE keep-alive interval"),
+	INT_KEY("ingest.max_batch", ingest_max_batch, 1, 100000, "messages in one request"),
+	INT_KEY("ingest.max_body", ingest_max_body, 1024, 1LL << 30, "bytes in one request"),
+	INT_KEY("ingest.max_text", ingest_max_text, 16, 16LL << 20, "bytes of one message text"),
+};
+
+#define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+void config_defaults(config *cfg, const char *data_dir)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->data_dir = xstrdup(data_dir);
+	buf path;
+	buf_init(&path, 4096);
+	buf_printf(&path, "%s/cluetrain.db", data_dir);
+	cfg->database = buf_detach(&path, NULL);
+	cfg->listen = xstrdup("127.0.0.1:8080");
+	cfg->log_level = xstrdup("info");
+	cfg->max_connections = 512;
+	cfg->connection_timeout_s = 60;
+	cfg->readers = 4;
+	cfg->reopen_window_s = 7 * 86400;
+	cfg->jobs_max_attempts = 8;
+	cfg->jobs_backoff_base_ms = 2000;
+	cfg->jobs_backoff_max_ms = 3600000;
+	cfg->jobs_timeout_s = 30;
+	cfg->events_heartbeat_s = 15;
+	cfg->ingest_max_batch = 1000;
+	cfg->ingest_max_body = 16 << 20;
+	cfg->ingest_max_text = 64 * 1024;
+}
+
+static const config_key *find_key(const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
+ct_err config_set(config *cfg, const char *key, const char *value, buf *msg)
+{
+	const config_key *k = find_key(key);
+	if (!k) {
+		buf_printf(msg, "unknown key '%s'", key);
+		return CT_ERR_INVALID;
+	}
+	char *field = (char *)cfg + k->offset;
+	if (k->type == 's') {
+		char **slot = (char **)(void *)field;
+		free(*slot);
+		*slot = xstrdup(value);
+		return CT_OK;
+	}
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(value, &end, 10);
+	if (errno || end == value || *end != '\0' || v < k->min || v > k->max) {
+		buf_printf(msg, "key '%s': '%s' is not a whole number from %lld to %lld", key,
+			   value, (long long)k->min, (long long)k->max);
+		return CT_ERR_INVALID;
+	}
+	*(int64_t *)(void *)field = v;
+	return CT_OK;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static ct_err load_file(config *cfg, const char *path, buf *msg)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? CT_OK : CT_ERR_IO;
+	char line[4096];
+	int lineno = 0;
+	ct_err err = CT_OK;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *s = trim(line);
+		if (!*s)
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			buf_printf(msg, "%s:%d: expected 'key = value'", path, lineno);
+			err = CT_ERR_INVALID;
+			goto out;
+		}
+		*eq = '\0';
+		buf detail;
+		buf_init(&detail, 1024);
+		err = config_set(cfg, trim(s), trim(eq + 1), &detail);
+		if (err)
+			buf_printf(msg, "%s:%d: %s", path, lineno, buf_cstr(&detail));
+		buf_free(&detail);
+		if (err)
+			goto out;
+	}
+out:
+	fclose(f);
+	return err;
+}
+
+static ct_err load_env(config *cfg, buf *msg)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		char name[128] = "CLUETRAIN_";
+		size_t p = strlen(name);
+		for (const char *c = config_keys[i].name; *c && p < sizeof(name) - 1; c++)
+			name[p++] = *c == '.' ? '_' : (char)toupper((unsigned char)*c);
+		name[p] = '\0';
+		const char *v = getenv(name);
+		if (!v)
+			continue;
+		buf detail;
+		buf_init(&detail, 1024);
+		ct_err err = config_set(cfg, config_keys[i].name, v, &detail);
+		if (err)
+			buf_printf(msg, "environment %s: %s", name, buf_cstr(&detail));
+		buf_free(&detail);
+		if (err)
+			return err;
+	}
+	return CT_OK;
+}
+
+ct_err config_load(config *cfg, buf *msg)
+{
+	buf path;
+	buf_init(&path, 4096);
+	buf_printf(&path, "%s/cluetrain.conf", cfg->data_dir);
+	ct_err err = load_file(cfg, buf_cstr(&path), msg);
+	if (err == CT_ERR_IO)
+		buf_printf(msg, "cannot read %s", buf_cstr(&path));
+	buf_free(&path);
+	if (err)
+		return err;
+	return load_env(cfg, msg);
+}
+
+ct_err config_write(const config *cfg, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return CT_ERR_IO;
+	fprintf(f, "# cluetrain configuration. Environment variables CLUETRAIN_<KEY>\n"
+		   "# (dots as underscores) override these lines.\n");
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const config_key *k = &config_keys[i];
+		const char *field = (const char *)cfg + k->offset;
+		fprintf(f, "\n# %s\n", k->help);
+		if (k->type == 's')
+			fprintf(f, "%s = %s\n", k->name, *(char *const *)(const void *)field);
+		else
+			fprintf(f, "%s = %lld\n", k->name,
+				(long long)*(const int64_t *)(const void *)field);
+	}
+	int bad = ferror(f);
+	bad |= fclose(f) != 0;
+	return bad ? CT_ERR_IO : CT_OK;
+}
+
+void config_free(config *cfg)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (config_keys[i].type == 's') {
+			char **slot = (char **)(void *)((char *)cfg + config_keys[i].offset);
+			free(*slot);
+			*slot = NULL;
+		}
+	free(cfg->data_dir);
+	cfg->data_dir = NULL;
+}

@@ -1,0 +1,54 @@
+/*
+ * config.h: the configuration of one installation.
+ *
+ * Read from DIR/cluetrain.conf (lines "key = value", '#' starts a comment),
+ * then overridden by environment variables CLUETRAIN_<KEY> where the key is
+ * upper-cased and dots become underscores (jobs.max_attempts ->
+ * CLUETRAIN_JOBS_MAX_ATTEMPTS). Command-line flags override both. An unknown
+ * key or a bad value is an error that names the file, line and key.
+ */
+#ifndef CT_CONFIG_H
+#define CT_CONFIG_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+typedef struct config {
+	char *data_dir;          /* the installation's folder */
+	char *database;          /* database file path (SQLite) */
+	char *listen;            /* host:port for serve */
+	char *log_level;         /* debug, info, warn, error */
+	int64_t max_connections; /* concurrent HTTP connections */
+	int64_t connection_timeout_s;
+	int64_t readers;             /* pooled read connections */
+	int64_t reopen_window_s;     /* a resolved conversation re-opens within this */
+	int64_t jobs_max_attempts;   /* then a job is failed */
+	int64_t jobs_backoff_base_ms;
+	int64_t jobs_backoff_max_ms;
+	int64_t jobs_timeout_s;      /* one delivery attempt */
+	int64_t events_heartbeat_s;  /* SSE keep-alive comment interval */
+	int64_t ingest_max_batch;    /* messages in one POST */
+	int64_t ingest_max_body;     /* bytes in one POST */
+	int64_t ingest_max_text;     /* bytes of one message's text */
+} config;
+
+/* Fill cfg with defaults for data_dir (copied). Free with config_free. */
+void config_defaults(config *cfg, const char *data_dir);
+
+/*
+ * Read DIR/cluetrain.conf if it exists, then the environment. On error
+ * returns CT_ERR_INVALID and writes a message naming line and key to *msg.
+ */
+ct_err config_load(config *cfg, buf *msg);
+
+/* Set one key from text; CT_ERR_INVALID with a message for unknown keys/values. */
+ct_err config_set(config *cfg, const char *key, const char *value, buf *msg);
+
+/* Write the current settings as a commented config file to path. */
+ct_err config_write(const config *cfg, const char *path);
+
+void config_free(config *cfg);
+
+#endif

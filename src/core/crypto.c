@@ -1,0 +1,59 @@
+/*
+ * crypto.c: tokens, hashes and passwords on libsodium (see crypto.h).
+ */
+#include "core/crypto.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+ct_err crypto_init(void)
+{
+	return sodium_init() < 0 ? CT_ERR_INTERNAL : CT_OK;
+}
+
+void crypto_new_token(char *out, size_t out_size)
+{
+	unsigned char raw[32];
+	randombytes_buf(raw, sizeof(raw));
+	char b64[64];
+	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	snprintf(out, out_size, "ct_%s", b64);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+void crypto_new_password(char *out, size_t n)
+{
+	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	for (size_t i = 0; i < n; i++)
+		out[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+	out[n] = '\0';
+}
+
+void crypto_hash_token(const char *s, size_t len, char out[CRYPTO_TOKEN_HASH_HEX])
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(digest, (const unsigned char *)s, len);
+	sodium_bin2hex(out, CRYPTO_TOKEN_HASH_HEX, digest, sizeof(digest));
+}
+
+ct_err crypto_hash_password(const char *password, char out[128])
+{
+	if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return CT_ERR_INTERNAL;
+	return CT_OK;
+}
+
+int crypto_check_password(const char *stored, const char *password)
+{
+	return crypto_pwhash_str_verify(stored, password, strlen(password)) == 0;
+}
+
+unsigned long long crypto_random_u64(void)
+{
+	unsigned long long v;
+	randombytes_buf(&v, sizeof(v));
+	return v;
+}

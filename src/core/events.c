@@ -1,0 +1,110 @@
+/*
+ * events.c: the event ring and its waiters (see events.h).
+ */
+#include "core/events.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/buf.h"
+
+struct events_hub {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	event ring[EVENTS_RING];
+	uint64_t last_seq;
+	int closed;
+};
+
+events_hub *events_new(void)
+{
+	events_hub *h = xcalloc(1, sizeof(*h));
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->changed, &attr);
+	pthread_condattr_destroy(&attr);
+	return h;
+}
+
+void events_free(events_hub *h)
+{
+	if (!h)
+		return;
+	for (int i = 0; i < EVENTS_RING; i++)
+		events_clear(&h->ring[i]);
+	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->changed);
+	free(h);
+}
+
+void events_clear(event *e)
+{
+	free(e->type);
+	free(e->data);
+	e->type = e->data = NULL;
+}
+
+void events_publish(events_hub *h, const char *type, const char *data)
+{
+	char *t = xstrdup(type), *d = xstrdup(data);
+	pthread_mutex_lock(&h->lock);
+	uint64_t seq = ++h->last_seq;
+	event *slot = &h->ring[seq % EVENTS_RING];
+	events_clear(slot);
+	slot->seq = seq;
+	slot->type = t;
+	slot->data = d;
+	pthread_cond_broadcast(&h->changed);
+	pthread_mutex_unlock(&h->lock);
+}
+
+uint64_t events_last_seq(events_hub *h)
+{
+	pthread_mutex_lock(&h->lock);
+	uint64_t seq = h->last_seq;
+	pthread_mutex_unlock(&h->lock);
+	return seq;
+}
+
+int events_next(events_hub *h, uint64_t after, int timeout_ms, event *out)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	int rc = 0;
+	pthread_mutex_lock(&h->lock);
+	while (!h->closed && h->last_seq <= after) {
+		if (pthread_cond_timedwait(&h->changed, &h->lock, &deadline) == ETIMEDOUT)
+			break;
+	}
+	if (h->closed) {
+		rc = -1;
+	} else if (h->last_seq > after) {
+		uint64_t oldest = h->last_seq > EVENTS_RING ? h->last_seq - EVENTS_RING + 1 : 1;
+		uint64_t seq = after + 1 < oldest ? oldest : after + 1;
+		const event *e = &h->ring[seq % EVENTS_RING];
+		out->seq = e->seq;
+		out->type = xstrdup(e->type);
+		out->data = xstrdup(e->data);
+		rc = 1;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return rc;
+}
+
+void events_close(events_hub *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->closed = 1;
+	pthread_cond_broadcast(&h->changed);
+	pthread_mutex_unlock(&h->lock);
+}

@@ -1,0 +1,50 @@
+/*
+ * events.h: the in-process hub for live inbox events.
+ *
+ * Modules publish events ("message.received", "conversation.updated", ...)
+ * after their change is committed; Server-Sent Event streams subscribe. The
+ * hub keeps the last EVENTS_RING events with rising sequence numbers, so a
+ * client that reconnects with Last-Event-ID gets what it missed (when it is
+ * still in the ring). Publishing never blocks on slow readers.
+ */
+#ifndef CT_EVENTS_H
+#define CT_EVENTS_H
+
+#include <stdint.h>
+
+#define EVENTS_RING 4096
+
+typedef struct events_hub events_hub;
+
+typedef struct event {
+	uint64_t seq;
+	char *type; /* owned by the hub */
+	char *data; /* JSON text, owned by the hub */
+} event;
+
+/* A new hub; free it with events_free. */
+events_hub *events_new(void);
+void events_free(events_hub *h);
+
+/* Publish an event; type and data (JSON text) are copied. */
+void events_publish(events_hub *h, const char *type, const char *data);
+
+/*
+ * Wait until an event with seq > after exists or timeout_ms passes or the
+ * hub is closed. On an event, copies it into *out (caller frees out->type
+ * and out->data with events_clear) and returns 1; 0 on timeout; -1 when
+ * closed. When `after` fell out of the ring, delivery resumes at the oldest
+ * event still held.
+ */
+int events_next(events_hub *h, uint64_t after, int timeout_ms, event *out);
+
+/* The sequence number of the newest event (0 when none yet). */
+uint64_t events_last_seq(events_hub *h);
+
+/* Free the strings of an event returned by events_next. */
+void events_clear(event *e);
+
+/* Wake every waiter with -1 and refuse further waits (shutdown). */
+void events_close(events_hub *h);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * auth.h: who is making a request (internal to http/).
+ *
+ * API tokens: "Authorization: Bearer ct_..." is hashed (SHA-256) and looked
+ * up; the token's role becomes the principal's role. Session cookies arrive
+ * with the accounts issue and plug in here.
+ */
+#ifndef CT_HTTP_AUTH_H
+#define CT_HTTP_AUTH_H
+
+#include "http/router.h"
+
+/* Fill *who from the request's credentials. CT_ERR_UNAUTHORIZED when there
+ * are none or they are not valid; CT_ERR_STORE when the lookup failed. */
+ct_err auth_authenticate(http_request *req, principal *who);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * router.h: the request struct and route matching (internal to http/).
+ */
+#ifndef CT_HTTP_ROUTER_H
+#define CT_HTTP_ROUTER_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "http/http.h"
+
+#define HTTP_MAX_PARAMS 4
+
+struct MHD_Connection;
+
+struct http_request {
+	struct MHD_Connection *conn;
+	app *app;
+	const char *method; /* MHD's, valid for the request */
+	char path[512];     /* for the log line (truncated) */
+	const http_route *route;
+	char params[HTTP_MAX_PARAMS][64];
+	int n_params;
+	const char *allow; /* Allow header for a 405 */
+	buf body;
+	int body_too_large;
+	principal who;
+	int status;
+	int64_t started_ms;
+};
+
+/*
+ * Find the route for method and path; fill req->route and req->params.
+ * Returns 200 when found, 404 when no route has this path, 405 when routes
+ * have the path but not the method (req->allow then lists the methods).
+ */
+int router_match(http_request *req, const char *method, const char *path);
+
+#endif

@@ -1,0 +1,269 @@
+/*
+ * server.c: libmicrohttpd glue (see server.h).
+ *
+ * MHD runs one thread per connection, so handlers and event streams may
+ * block (on the store's group commit, on the event hub) without stalling
+ * other clients. For each request: the route is matched on the first call
+ * (404/405 and oversized Content-Length are answered before any body is
+ * read), the body is collected up to the route's cap, then the principal is
+ * authenticated, the role checked and the handler called. Every request ends
+ * with one log line.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "http/auth.h"
+#include "http/http.h"
+#include "http/router.h"
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	app *app;
+};
+
+static void request_free(http_request *req)
+{
+	buf_free(&req->body);
+	free(req);
+}
+
+static void add_common_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	(void)pos;
+	http_response *res = cls;
+	long n = res->stream(res->stream_ctx, out, max);
+	return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void stream_free(void *cls)
+{
+	http_response *res = cls;
+	if (res->stream_free)
+		res->stream_free(res->stream_ctx);
+	free(res);
+}
+
+/* Hand a filled response to MHD; frees what the response owns. */
+static enum MHD_Result send_response(struct MHD_Connection *conn, http_request *req,
+				     http_response *res)
+{
+	struct MHD_Response *r;
+	req->status = res->status;
+	if (res->stream) {
+		http_response *kept = xmalloc(sizeof(*kept));
+		*kept = *res;
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, kept,
+						      stream_free);
+	} else {
+		r = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : "",
+						    res->body ? MHD_RESPMEM_MUST_FREE
+							      : MHD_RESPMEM_PERSISTENT);
+		res->body = NULL;
+	}
+	if (!r)
+		return MHD_NO;
+	add_common_headers(r);
+	if (res->content_type)
+		MHD_add_response_header(r, "Content-Type", res->content_type);
+	if (res->location)
+		MHD_add_response_header(r, "Location", res->location);
+	if (req->allow)
+		MHD_add_response_header(r, "Allow", req->allow);
+	free(res->location);
+	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)res->status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, http_request *req, ct_err err,
+				  const char *message)
+{
+	http_response res = {0};
+	http_error(&res, err, message, NULL, -1);
+	return send_response(conn, req, &res);
+}
+
+/* First call for a request: match the route, check the announced size. */
+static enum MHD_Result begin_request(app *a, struct MHD_Connection *conn, const char *url,
+				     const char *method, void **con_cls)
+{
+	http_request *req = xcalloc(1, sizeof(*req));
+	req->conn = conn;
+	req->app = a;
+	req->method = method;
+	req->started_ms = time_mono_ms();
+	snprintf(req->path, sizeof(req->path), "%s", url);
+	*con_cls = req;
+	int status = router_match(req, method, url);
+	if (status == 404)
+		return send_error(conn, req, CT_ERR_NOT_FOUND, "no such route");
+	if (status == 405) {
+		http_response res = {0};
+		http_error(&res, CT_ERR_INVALID, "method not allowed", NULL, -1);
+		res.status = 405;
+		return send_response(conn, req, &res);
+	}
+	size_t max = req->route->max_body ? req->route->max_body : HTTP_DEFAULT_MAX_BODY;
+	buf_init(&req->body, max);
+	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (length && strtoull(length, NULL, 10) > max) {
+		req->body_too_large = 1;
+		return send_error(conn, req, CT_ERR_TOO_LARGE, "request body too large");
+	}
+	return MHD_YES;
+}
+
+/* The body is complete: authenticate, authorise, run the handler. */
+static enum MHD_Result finish_request(struct MHD_Connection *conn, http_request *req)
+{
+	if (req->body_too_large)
+		return send_error(conn, req, CT_ERR_TOO_LARGE, "request body too large");
+	if (req->route->roles) {
+		ct_err err = auth_authenticate(req, &req->who);
+		if (err)
+			return send_error(conn, req, err, err == CT_ERR_UNAUTHORIZED
+								  ? "missing or invalid credentials"
+								  : "authentication failed");
+		if (!(req->who.role & req->route->roles))
+			return send_error(conn, req, CT_ERR_FORBIDDEN,
+					  "your role may not do this");
+	}
+	http_response res = {0};
+	req->route->handler(req, &res);
+	if (!res.status)
+		http_error(&res, CT_ERR_INTERNAL, "the handler gave no answer", NULL, -1);
+	return send_response(conn, req, &res);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	(void)version;
+	http_request *req = *con_cls;
+	if (!req)
+		return begin_request(cls, conn, url, method, con_cls);
+	if (req->status) /* answered early; discard any body */
+		return MHD_YES;
+	if (*upload_size) {
+		if (!req->body_too_large &&
+		    buf_append(&req->body, upload_data, *upload_size) != CT_OK)
+			req->body_too_large = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return finish_request(conn, req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls, (void)conn;
+	http_request *req = *con_cls;
+	if (!req)
+		return;
+	log_info("http.request", LOG_S("method", req->method), LOG_S("path", req->path),
+		 LOG_I("status", req->status), LOG_I("ms", time_mono_ms() - req->started_ms),
+		 LOG_S("who", req->who.name[0] ? req->who.name : "-"),
+		 LOG_S("end", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted"));
+	request_free(req);
+	*con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	buf line;
+	buf_init(&line, 4096);
+	buf_vprintf(&line, fmt, ap);
+	while (line.len && (line.data[line.len - 1] == '\n'))
+		line.data[--line.len] = '\0';
+	log_warn("http.server", LOG_S("detail", buf_cstr(&line)));
+	buf_free(&line);
+}
+
+/* Split "host:port" / "[v6]:port" and resolve it numerically. */
+static ct_err parse_listen(const char *listen, struct sockaddr_storage *addr, buf *msg)
+{
+	char host[256];
+	const char *colon = strrchr(listen, ':');
+	if (!colon || colon == listen) {
+		buf_printf(msg, "listen address '%s' is not host:port", listen);
+		return CT_ERR_INVALID;
+	}
+	const char *h = listen;
+	size_t hlen = (size_t)(colon - listen);
+	if (h[0] == '[' && hlen >= 2 && h[hlen - 1] == ']')
+		h++, hlen -= 2;
+	if (hlen >= sizeof(host)) {
+		buf_printf(msg, "listen address '%s' is too long", listen);
+		return CT_ERR_INVALID;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || !res) {
+		buf_printf(msg, "listen address '%s' is not a numeric host:port", listen);
+		return CT_ERR_INVALID;
+	}
+	memcpy(addr, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return CT_OK;
+}
+
+ct_err http_server_start(app *a, const char *listen, http_server **out, int *port, buf *msg)
+{
+	struct sockaddr_storage addr = {0};
+	ct_err err = parse_listen(listen, &addr, msg);
+	if (err)
+		return err;
+	http_server *srv = xcalloc(1, sizeof(*srv));
+	srv->app = a;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_ERROR_LOG;
+	if (addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)a->cfg.max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)a->cfg.connection_timeout_s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+		on_mhd_log, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U, MHD_OPTION_END);
+	if (!srv->daemon) {
+		buf_printf(msg, "cannot listen on %s (in use, or not an address of this machine)",
+			   listen);
+		free(srv);
+		return CT_ERR_IO;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon,
+							      MHD_DAEMON_INFO_BIND_PORT);
+	*port = info ? info->port : 0;
+	*out = srv;
+	return CT_OK;
+}
+
+void http_server_stop(http_server *srv)
+{
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}

@@ -1,0 +1,210 @@
+/*
+ * messages.c: replies, notes, single messages, search and inbox events
+ * (see inbox.h).
+ *
+ * A reply is an outbound message plus a delivery job, written in one
+ * transaction: if the process dies right after the 201, the job is still
+ * there and the reply goes out when it restarts.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/timeutil.h"
+#include "inbox/inbox.h"
+#include "inbox/views.h"
+#include "jobs/jobs.h"
+
+static const char SQL_CONVERSATION_CHANNEL[] = "SELECT channel_id FROM conversations WHERE id = $1";
+static const char SQL_MESSAGE_BY_KEY[] = "SELECT id FROM messages WHERE idempotency_key = $1";
+static const char SQL_OUT_INSERT[] =
+	"INSERT INTO messages (conversation_id, channel_id, direction, author_user_id,"
+	" author_name, text, created_at, received_at, delivery_state, idempotency_key)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id";
+static const char SQL_TOUCH_REPLY[] =
+	"UPDATE conversations SET last_activity_at = max(last_activity_at, $2),"
+	" snippet = substr($3, 1, 200), message_count = message_count + 1,"
+	" first_response_at = coalesce(first_response_at, $2) WHERE id = $1";
+static const char SQL_TOUCH_NOTE[] =
+	"UPDATE conversations SET message_count = message_count + 1 WHERE id = $1";
+static const char SQL_MESSAGE_BY_ID[] = "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id = $1";
+
+typedef struct outbound_ctx {
+	int64_t conversation_id;
+	const char *text;
+	const inbox_author *author;
+	const char *direction; /* "out" or "note" */
+	char key[192];         /* idempotency key */
+	int client_key;        /* key came from the client: look for a replay */
+	int max_attempts;
+	int64_t message_id;
+	int created;
+} outbound_ctx;
+
+static ct_err check_text(const char *text, err_detail *d)
+{
+	if (!text)
+		return err_set(d, CT_ERR_INVALID, "text", "text is required");
+	size_t len = strlen(text), i = 0;
+	while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r'))
+		i++;
+	if (i == len)
+		return err_set(d, CT_ERR_INVALID, "text", "text must not be empty");
+	if (len > INBOX_TEXT_MAX)
+		return err_set(d, CT_ERR_INVALID, "text", "text is longer than 64 KiB");
+	return CT_OK;
+}
+
+static ct_err find_by_key(store_conn *c, outbound_ctx *x)
+{
+	store_stmt *st = store_prepare(c, SQL_MESSAGE_BY_KEY);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_text(st, 1, x->key);
+	return store_one_int(st, &x->message_id);
+}
+
+static ct_err insert_outbound(store_conn *c, void *arg)
+{
+	outbound_ctx *x = arg;
+	int64_t channel_id = 0, now = time_now_ms();
+	store_stmt *st = store_prepare(c, SQL_CONVERSATION_CHANNEL);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, x->conversation_id);
+	ct_err err = store_one_int(st, &channel_id);
+	if (err)
+		return err;
+	if (x->client_key) {
+		err = find_by_key(c, x);
+		if (err != CT_ERR_NOT_FOUND)
+			return err; /* a replay: the first reply stands */
+	}
+	int reply = strcmp(x->direction, "out") == 0;
+	st = store_prepare(c, SQL_OUT_INSERT);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, x->conversation_id);
+	store_bind_int(st, 2, channel_id);
+	store_bind_text(st, 3, x->direction);
+	if (x->author->user_id)
+		store_bind_int(st, 4, x->author->user_id);
+	store_bind_text(st, 5, x->author->name);
+	store_bind_text(st, 6, x->text);
+	store_bind_int(st, 7, now);
+	store_bind_text(st, 8, reply ? "queued" : NULL);
+	store_bind_text(st, 9, reply ? x->key : NULL);
+	err = store_one_int(st, &x->message_id);
+	if (err)
+		return err;
+	x->created = 1;
+	if (reply) {
+		char payload[64];
+		snprintf(payload, sizeof(payload), "{\"message_id\":%lld}", (long long)x->message_id);
+		err = jobs_enqueue(c, JOB_DELIVER_REPLY, payload, x->key, x->max_attempts, now);
+		if (err)
+			return err;
+	}
+	st = store_prepare(c, reply ? SQL_TOUCH_REPLY : SQL_TOUCH_NOTE);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, x->conversation_id);
+	if (reply) {
+		store_bind_int(st, 2, now);
+		store_bind_text(st, 3, x->text);
+	}
+	return store_run(st);
+}
+
+ct_err inbox_reply(store *s, int64_t conversation_id, const char *text, const inbox_author *a,
+		   const char *client_key, int max_attempts, int64_t *message_id, int *created,
+		   err_detail *d)
+{
+	ct_err err = check_text(text, d);
+	if (err)
+		return err;
+	outbound_ctx x = {.conversation_id = conversation_id, .text = text, .author = a,
+			  .direction = "out", .max_attempts = max_attempts};
+	if (client_key) {
+		if (strlen(client_key) > 128)
+			return err_set(d, CT_ERR_INVALID, "Idempotency-Key",
+				       "Idempotency-Key is longer than 128 bytes");
+		snprintf(x.key, sizeof(x.key), "client:%s:%s", a->name, client_key);
+		x.client_key = 1;
+	} else {
+		unsigned char raw[16];
+		char hex[33];
+		randombytes_buf(raw, sizeof(raw));
+		sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
+		snprintf(x.key, sizeof(x.key), "reply-%s", hex);
+	}
+	err = store_write(s, insert_outbound, &x);
+	*message_id = x.message_id;
+	*created = x.created;
+	return err;
+}
+
+ct_err inbox_note(store *s, int64_t conversation_id, const char *text, const inbox_author *a,
+		  int64_t *message_id, err_detail *d)
+{
+	ct_err err = check_text(text, d);
+	if (err)
+		return err;
+	outbound_ctx x = {.conversation_id = conversation_id, .text = text, .author = a,
+			  .direction = "note"};
+	err = store_write(s, insert_outbound, &x);
+	*message_id = x.message_id;
+	return err;
+}
+
+ct_err inbox_message(store_conn *c, int64_t id, json_t **out)
+{
+	*out = NULL;
+	store_stmt *st = store_prepare(c, SQL_MESSAGE_BY_ID);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, id);
+	int rc = store_step(st);
+	if (rc == STORE_ROW)
+		*out = view_message(st);
+	store_reset(st);
+	return rc == STORE_ROW ? CT_OK : rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
+}
+
+ct_err inbox_search(store_conn *c, const char *q, int64_t before, int limit, json_t **data,
+		    int64_t *next_before, err_detail *d)
+{
+	*data = NULL;
+	*next_before = 0;
+	if (!q || !*q)
+		return err_set(d, CT_ERR_INVALID, "q", "q is required");
+	if (limit <= 0 || limit > INBOX_SEARCH_MAX)
+		limit = 20;
+	int64_t ids[INBOX_SEARCH_MAX + 1];
+	int n = 0;
+	ct_err err = store_fts_search(c, q, before, limit + 1, ids, &n);
+	if (err == CT_ERR_INVALID)
+		return err_set(d, err, "q", "q holds no word to search for");
+	if (err)
+		return err;
+	*data = json_array();
+	for (int i = 0; i < n && i < limit; i++) {
+		json_t *m = NULL;
+		if (inbox_message(c, ids[i], &m) == CT_OK)
+			json_array_append_new(*data, m);
+	}
+	if (n > limit)
+		*next_before = ids[limit - 1];
+	return CT_OK;
+}
+
+void inbox_publish(events_hub *h, const char *type, int64_t conversation_id, int64_t message_id)
+{
+	char data[128];
+	if (message_id)
+		snprintf(data, sizeof(data), "{\"conversation_id\":%lld,\"message_id\":%lld}",
+			 (long long)conversation_id, (long long)message_id);
+	else
+		snprintf(data, sizeof(data), "{\"conversation_id\":%lld}", (long long)conversation_id);
+	events_publish(h, type, data);
+}

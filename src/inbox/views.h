@@ -1,0 +1,37 @@
+/*
+ * views.h: turning store rows into the API's JSON shapes (internal to inbox/).
+ *
+ * A query that wants a conversation or message selects CONVERSATION_COLUMNS
+ * or MESSAGE_COLUMNS first, in this order, so one function reads them all.
+ */
+#ifndef CT_INBOX_VIEWS_H
+#define CT_INBOX_VIEWS_H
+
+#include <jansson.h>
+
+#include "store/store.h"
+
+#define CONVERSATION_COLUMNS                                                                 \
+	"c.id, ch.id, ch.name, ch.kind, co.id, co.name, c.subject, c.status, c.priority,"    \
+	" c.language, c.assignee_id, c.team_id, c.snippet, c.message_count,"                 \
+	" c.last_activity_at, c.first_response_at, c.resolved_at, c.created_at"
+#define CONVERSATION_FROM                                                                    \
+	" FROM conversations c JOIN channels ch ON ch.id = c.channel_id"                     \
+	" JOIN contacts co ON co.id = c.contact_id"
+
+#define MESSAGE_COLUMNS                                                                      \
+	"m.id, m.conversation_id, m.direction, m.external_id, m.in_reply_to, m.author_name," \
+	" m.identity_id, m.author_user_id, m.text, m.attachments, m.meta, m.created_at,"     \
+	" m.received_at, m.delivery_state, m.delivery_error"
+
+/* The conversation in the current row (CONVERSATION_COLUMNS), with its tags
+ * read on c. New reference. */
+json_t *view_conversation(store_conn *c, store_stmt *st);
+
+/* The message in the current row (MESSAGE_COLUMNS). New reference. */
+json_t *view_message(store_stmt *st);
+
+/* A time column as RFC 3339 text, or JSON null. New reference. */
+json_t *view_time(store_stmt *st, int col);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * ingest.h: taking incoming messages into the store, from any source.
+ *
+ * Every incoming message (the ingest API, imports, later the channel
+ * connectors) goes through the same two steps:
+ *  1. ingest_parse validates a JSON message or array of messages and names
+ *     the first bad field and its array index; nothing is stored on error.
+ *  2. ingest_commit stores the batch through one store_write: de-duplicated
+ *     by (channel, external_id), the author resolved to a contact, the
+ *     message threaded into a conversation. It returns only once the batch
+ *     is durable; a failure leaves nothing of the batch behind.
+ */
+#ifndef CT_INGEST_H
+#define CT_INGEST_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "store/store.h"
+
+typedef struct ingest_limits {
+	size_t max_batch;         /* messages in one batch */
+	size_t max_text;          /* bytes of one text */
+	int64_t reopen_window_ms; /* a resolved conversation re-opens within this */
+} ingest_limits;
+
+/* One validated message. Strings point into the batch's JSON (borrowed). */
+typedef struct ingest_message {
+	const char *channel;
+	const char *external_id;
+	const char *thread_id;   /* NULL when absent */
+	const char *in_reply_to; /* NULL when absent */
+	const char *author_id;
+	const char *author_name;   /* NULL when absent */
+	const char *author_handle; /* NULL when absent */
+	const char *subject;       /* NULL when absent */
+	const char *text;
+	int64_t created_at;
+	char *attachments; /* JSON text or NULL; owned */
+	char *meta;        /* JSON text or NULL; owned */
+} ingest_message;
+
+typedef struct ingest_result {
+	int64_t message_id;
+	int64_t conversation_id;
+	int64_t channel_id;
+	int duplicate;        /* it was stored before; ids are the existing ones */
+	int new_conversation; /* this message opened a conversation */
+} ingest_result;
+
+typedef struct ingest_batch {
+	json_t *root; /* holds the strings the messages borrow; owned */
+	ingest_message *msgs;
+	ingest_result *results;
+	size_t n;
+	int single; /* the request held one object, not an array */
+	/* The first error: which message, which field, what. */
+	int err_index;
+	char err_field[64];
+	buf err_msg;
+} ingest_batch;
+
+/*
+ * Validate root (a message object or an array of them) into b, which takes
+ * over the caller's reference to root. now_ms fills absent created_at
+ * values. On CT_ERR_INVALID or CT_ERR_TOO_LARGE, b->err_* say what and where.
+ * Free b with ingest_batch_free in every case.
+ */
+ct_err ingest_parse(json_t *root, const ingest_limits *lim, int64_t now_ms, ingest_batch *b);
+
+/* Store a parsed batch durably and fill b->results (see above). */
+ct_err ingest_commit(store *s, const ingest_limits *lim, ingest_batch *b);
+
+void ingest_batch_free(ingest_batch *b);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * deliver_reply.c: the job that sends an agent's reply through its channel.
+ *
+ * It gathers what the channel adapter needs (the text, the conversation's
+ * thread, the contact's identity on the channel, the last incoming message
+ * to answer) on a read connection, calls the adapter, and records the
+ * delivery state on the message: sent, queued again, or failed with the
+ * reason, which the conversation view shows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "jobs/kinds.h"
+
+static const char SQL_REPLY_CONTEXT[] =
+	"SELECT m.text, m.author_name, m.created_at, m.conversation_id, c.thread_key,"
+	" ch.kind, ch.config,"
+	" (SELECT i.external_id FROM messages mi JOIN identities i ON i.id = mi.identity_id"
+	"   WHERE mi.conversation_id = m.conversation_id AND mi.direction = 'in'"
+	"   ORDER BY mi.id DESC LIMIT 1),"
+	" (SELECT i.handle FROM messages mi JOIN identities i ON i.id = mi.identity_id"
+	"   WHERE mi.conversation_id = m.conversation_id AND mi.direction = 'in'"
+	"   ORDER BY mi.id DESC LIMIT 1),"
+	" (SELECT i.name FROM messages mi JOIN identities i ON i.id = mi.identity_id"
+	"   WHERE mi.conversation_id = m.conversation_id AND mi.direction = 'in'"
+	"   ORDER BY mi.id DESC LIMIT 1),"
+	" (SELECT mi.external_id FROM messages mi"
+	"   WHERE mi.conversation_id = m.conversation_id AND mi.direction = 'in'"
+	"   ORDER BY mi.id DESC LIMIT 1)"
+	" FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+	" JOIN channels ch ON ch.id = m.channel_id WHERE m.id = $1";
+static const char SQL_SET_STATE[] =
+	"UPDATE messages SET delivery_state = $2, delivery_error = $3 WHERE id = $1";
+static const char SQL_SET_EXTERNAL_ID[] =
+	"UPDATE messages SET external_id = $2 WHERE id = $1 AND NOT EXISTS"
+	" (SELECT 1 FROM messages o WHERE o.channel_id = messages.channel_id"
+	"  AND o.external_id = $2)";
+
+static int64_t payload_message_id(const job *j)
+{
+	json_t *p = json_loads(j->payload, 0, NULL);
+	int64_t id = json_integer_value(json_object_get(p, "message_id"));
+	json_decref(p);
+	return id;
+}
+
+static ct_err run(app *a, const job *j, job_outcome *out)
+{
+	int64_t message_id = payload_message_id(j);
+	store_conn *c = store_reader_acquire(a->store);
+	store_stmt *st = store_prepare(c, SQL_REPLY_CONTEXT);
+	ct_err err = CT_ERR_STORE;
+	if (!st)
+		goto out;
+	store_bind_int(st, 1, message_id);
+	if (store_step(st) != STORE_ROW) {
+		snprintf(out->error, sizeof(out->error), "the reply no longer exists");
+		out->permanent = 1;
+		err = CT_ERR_NOT_FOUND;
+		store_reset(st);
+		goto out;
+	}
+	char created[TIME_RFC3339_SIZE];
+	time_format_rfc3339(store_col_int(st, 2), created);
+	channel_reply reply = {
+		.idempotency_key = j->idempotency_key,
+		.message_id = message_id,
+		.conversation_id = store_col_int(st, 3),
+		.text = store_col_text(st, 0),
+		.author_name = store_col_text(st, 1),
+		.created_at = created,
+		.thread_id = store_col_text(st, 4),
+		.recipient_id = store_col_text(st, 7),
+		.recipient_handle = store_col_text(st, 8),
+		.recipient_name = store_col_text(st, 9),
+		.in_reply_to = store_col_text(st, 10),
+	};
+	const char *kind = store_col_text(st, 5);
+	json_t *channel_config = json_loads(store_col_text(st, 6), 0, NULL);
+	const channel_kind *adapter = channel_find(kind);
+	if (adapter) {
+		err = adapter->send_reply(channel_config, &reply, (int)a->cfg.jobs_timeout_s, out);
+	} else {
+		snprintf(out->error, sizeof(out->error), "channel kind '%.64s' cannot send", kind);
+		out->permanent = 1;
+		err = CT_ERR_INVALID;
+	}
+	json_decref(channel_config);
+	store_reset(st);
+out:
+	store_reader_release(a->store, c);
+	return err;
+}
+
+static ct_err record(store_conn *c, const job *j, ct_err result, const job_outcome *out,
+		     int failed)
+{
+	int64_t message_id = payload_message_id(j);
+	store_stmt *st = store_prepare(c, SQL_SET_STATE);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, message_id);
+	store_bind_text(st, 2, result == CT_OK ? "sent" : failed ? "failed" : "queued");
+	store_bind_text(st, 3, result == CT_OK ? NULL : out->error);
+	ct_err err = store_run(st);
+	if (err || result != CT_OK || !out->external_id[0])
+		return err;
+	st = store_prepare(c, SQL_SET_EXTERNAL_ID);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, message_id);
+	store_bind_text(st, 2, out->external_id);
+	return store_run(st);
+}
+
+static void announce(app *a, const job *j, ct_err result, int failed)
+{
+	if (result != CT_OK && !failed)
+		return; /* still queued: nothing visible changed */
+	json_t *p = json_loads(j->payload, 0, NULL);
+	json_object_set_new(p, "delivery_state", json_string(result == CT_OK ? "sent" : "failed"));
+	char *data = json_dumps(p, JSON_COMPACT);
+	events_publish(a->events, "message.updated", data);
+	free(data);
+	json_decref(p);
+}
+
+const job_kind job_deliver_reply = {"deliver_reply", run, record, announce};
+
+const job_kind *job_kind_find(const char *name)
+{
+	static const job_kind *const kinds[] = {&job_deliver_reply};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i]->name, name) == 0)
+			return kinds[i];
+	return NULL;
+}

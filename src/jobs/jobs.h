@@ -1,0 +1,41 @@
+/*
+ * jobs.h: the durable outbox.
+ *
+ * Every side effect outside the process (deliver a reply, later publish a
+ * post, send a mail) is first a row in the jobs table, written in the same
+ * transaction as the change that caused it. A worker thread claims due jobs,
+ * runs them, and records the outcome: done, or another attempt after an
+ * exponential backoff, or failed after the last attempt. Delivery is
+ * at-least-once; each job carries an idempotency key that the receiver uses
+ * to drop repeats, so the effect happens once.
+ */
+#ifndef CT_JOBS_H
+#define CT_JOBS_H
+
+#include <stdint.h>
+
+#include "app.h"
+#include "core/err.h"
+#include "store/store.h"
+
+/* Job kinds. */
+#define JOB_DELIVER_REPLY "deliver_reply"
+
+/* Queue a job inside the caller's write (c is the writer connection). */
+ct_err jobs_enqueue(store_conn *c, const char *kind, const char *payload_json,
+		    const char *idempotency_key, int max_attempts, int64_t run_at_ms);
+
+/* Start the worker thread for a; NULL when it cannot start. */
+jobs_worker *jobs_start(app *a);
+
+/* Tell the worker that a job may be due now (after a commit). */
+void jobs_wake(jobs_worker *w);
+
+/* Stop the worker: the running job finishes, claimed-but-unfinished jobs go
+ * back to the queue at the next start. */
+void jobs_stop(jobs_worker *w);
+
+/* Wait before attempt number `attempt` (1 = the retry after the first failure). */
+int64_t jobs_backoff_ms(const config *cfg, int attempt);
+
+#endif

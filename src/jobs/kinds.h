@@ -1,0 +1,39 @@
+/*
+ * kinds.h: what each kind of job does (internal to jobs/).
+ *
+ * A kind runs its job outside any transaction (run), records its side of the
+ * outcome inside the write that marks the job done, retried or failed
+ * (record), and tells the live views after that commit (announce).
+ */
+#ifndef CT_JOBS_KINDS_H
+#define CT_JOBS_KINDS_H
+
+#include "app.h"
+#include "channels/channel.h"
+#include "store/store.h"
+
+typedef struct job {
+	int64_t id;
+	char *kind;
+	char *payload; /* JSON text */
+	char *idempotency_key;
+	int attempt; /* 1 for the first run */
+	int max_attempts;
+} job;
+
+typedef channel_outcome job_outcome;
+
+typedef struct job_kind {
+	const char *name;
+	ct_err (*run)(app *a, const job *j, job_outcome *out);
+	ct_err (*record)(store_conn *c, const job *j, ct_err result, const job_outcome *out,
+			 int failed);
+	void (*announce)(app *a, const job *j, ct_err result, int failed);
+} job_kind;
+
+/* The kind with this name, or NULL. */
+const job_kind *job_kind_find(const char *name);
+
+extern const job_kind job_deliver_reply;
+
+#endif

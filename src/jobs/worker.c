@@ -1,0 +1,248 @@
+/*
+ * worker.c: the thread that runs due jobs (see jobs.h).
+ *
+ * Loop: claim the oldest due job (state queued -> running, attempts + 1) in
+ * one write; run it outside any transaction; record the outcome in another
+ * write. Between jobs the thread sleeps until woken or until the next job is
+ * due (at most a second, so jobs queued by another process are seen too).
+ * At start, jobs left "running" by a crash go back to the queue: the job may
+ * then run twice, which its idempotency key makes harmless.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "jobs/kinds.h"
+#include "jobs/jobs.h"
+
+struct jobs_worker {
+	app *app;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stopping;
+	int woken;
+};
+
+static const char SQL_REQUEUE_RUNNING[] =
+	"UPDATE jobs SET state = 'queued', updated_at = $1 WHERE state = 'running'";
+static const char SQL_NEXT_DUE[] =
+	"SELECT id, kind, payload, idempotency_key, attempts, max_attempts FROM jobs"
+	" WHERE state = 'queued' AND run_at <= $1 ORDER BY run_at, id LIMIT 1";
+static const char SQL_CLAIM[] =
+	"UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $2,"
+	" updated_at = $3 WHERE id = $1 AND state = 'queued'";
+static const char SQL_DONE[] =
+	"UPDATE jobs SET state = 'done', last_error = NULL, locked_until = NULL, updated_at = $2"
+	" WHERE id = $1";
+static const char SQL_RETRY[] =
+	"UPDATE jobs SET state = 'queued', run_at = $2, last_error = $3, locked_until = NULL,"
+	" updated_at = $4 WHERE id = $1";
+static const char SQL_FAILED[] =
+	"UPDATE jobs SET state = 'failed', last_error = $2, locked_until = NULL, updated_at = $3"
+	" WHERE id = $1";
+
+typedef struct claim_ctx {
+	int64_t lease_ms;
+	job j;
+	int found;
+} claim_ctx;
+
+static ct_err requeue_running(store_conn *c, void *arg)
+{
+	(void)arg;
+	store_stmt *st = store_prepare(c, SQL_REQUEUE_RUNNING);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, time_now_ms());
+	return store_run(st);
+}
+
+static ct_err claim_next(store_conn *c, void *arg)
+{
+	claim_ctx *x = arg;
+	int64_t now = time_now_ms();
+	store_stmt *st = store_prepare(c, SQL_NEXT_DUE);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, now);
+	int rc = store_step(st);
+	if (rc == STORE_ROW) {
+		x->found = 1;
+		x->j.id = store_col_int(st, 0);
+		x->j.kind = xstrdup(store_col_text(st, 1));
+		x->j.payload = xstrdup(store_col_text(st, 2));
+		x->j.idempotency_key = xstrdup(store_col_text(st, 3));
+		x->j.attempt = (int)store_col_int(st, 4) + 1;
+		x->j.max_attempts = (int)store_col_int(st, 5);
+	}
+	store_reset(st);
+	if (rc == STORE_ERROR)
+		return CT_ERR_STORE;
+	if (!x->found)
+		return CT_OK;
+	st = store_prepare(c, SQL_CLAIM);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, x->j.id);
+	store_bind_int(st, 2, now + x->lease_ms);
+	store_bind_int(st, 3, now);
+	return store_run(st);
+}
+
+typedef struct finish_ctx {
+	app *app;
+	const job_kind *kind;
+	const job *j;
+	ct_err result;
+	const job_outcome *outcome;
+	int failed; /* out: the job is now failed for good */
+} finish_ctx;
+
+static ct_err finish_job(store_conn *c, void *arg)
+{
+	finish_ctx *x = arg;
+	int64_t now = time_now_ms();
+	store_stmt *st;
+	if (x->result == CT_OK) {
+		st = store_prepare(c, SQL_DONE);
+		if (!st)
+			return CT_ERR_STORE;
+		store_bind_int(st, 1, x->j->id);
+		store_bind_int(st, 2, now);
+	} else if (x->outcome->permanent || x->j->attempt >= x->j->max_attempts) {
+		x->failed = 1;
+		st = store_prepare(c, SQL_FAILED);
+		if (!st)
+			return CT_ERR_STORE;
+		store_bind_int(st, 1, x->j->id);
+		store_bind_text(st, 2, x->outcome->error);
+		store_bind_int(st, 3, now);
+	} else {
+		int64_t wait = jobs_backoff_ms(&x->app->cfg, x->j->attempt);
+		if (x->outcome->retry_after_ms > wait)
+			wait = x->outcome->retry_after_ms;
+		st = store_prepare(c, SQL_RETRY);
+		if (!st)
+			return CT_ERR_STORE;
+		store_bind_int(st, 1, x->j->id);
+		store_bind_int(st, 2, now + wait);
+		store_bind_text(st, 3, x->outcome->error);
+		store_bind_int(st, 4, now);
+	}
+	ct_err err = store_run(st);
+	if (!err && x->kind)
+		err = x->kind->record(c, x->j, x->result, x->outcome, x->failed);
+	return err;
+}
+
+static void free_job(job *j)
+{
+	free(j->kind);
+	free(j->payload);
+	free(j->idempotency_key);
+}
+
+/* Run one due job if there is one; 1 when a job ran. */
+static int run_one(jobs_worker *w)
+{
+	app *a = w->app;
+	claim_ctx claim = {.lease_ms = (a->cfg.jobs_timeout_s + 30) * 1000};
+	if (store_write(a->store, claim_next, &claim) != CT_OK || !claim.found) {
+		if (claim.found)
+			free_job(&claim.j);
+		return 0;
+	}
+	job_outcome outcome = {0};
+	const job_kind *kind = job_kind_find(claim.j.kind);
+	ct_err result = CT_ERR_INVALID;
+	if (kind) {
+		result = kind->run(a, &claim.j, &outcome);
+	} else {
+		snprintf(outcome.error, sizeof(outcome.error), "unknown job kind");
+		outcome.permanent = 1;
+	}
+	finish_ctx fin = {a, kind, &claim.j, result, &outcome, 0};
+	ct_err err = store_write(a->store, finish_job, &fin);
+	if (err)
+		log_error("jobs.record_failed", LOG_I("job", claim.j.id));
+	log_info("jobs.ran", LOG_I("job", claim.j.id), LOG_S("kind", claim.j.kind),
+		 LOG_I("attempt", claim.j.attempt),
+		 LOG_S("result", result == CT_OK ? "done" : fin.failed ? "failed" : "retry"),
+		 LOG_S("error", result == CT_OK ? "" : outcome.error));
+	if (!err && kind)
+		kind->announce(a, &claim.j, result, fin.failed);
+	free_job(&claim.j);
+	return 1;
+}
+
+static void *worker_main(void *arg)
+{
+	jobs_worker *w = arg;
+	store_write(w->app->store, requeue_running, NULL);
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		int stop = w->stopping;
+		w->woken = 0;
+		pthread_mutex_unlock(&w->lock);
+		if (stop)
+			return NULL;
+		if (run_one(w))
+			continue;
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += 250 * 1000000L;
+		if (until.tv_nsec >= 1000000000L)
+			until.tv_sec++, until.tv_nsec -= 1000000000L;
+		pthread_mutex_lock(&w->lock);
+		while (!w->stopping && !w->woken)
+			if (pthread_cond_timedwait(&w->wake, &w->lock, &until) != 0)
+				break;
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+jobs_worker *jobs_start(app *a)
+{
+	jobs_worker *w = xcalloc(1, sizeof(*w));
+	w->app = a;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void jobs_wake(jobs_worker *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->woken = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void jobs_stop(jobs_worker *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	free(w);
+}

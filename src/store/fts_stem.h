@@ -1,0 +1,26 @@
+/*
+ * fts_stem.h: the "cluetrain_de" FTS5 tokenizer (internal to store/).
+ *
+ * Splits text into words (Unicode letters, digits and combining marks),
+ * lower-cases them, composes them to NFC and reduces each to its German
+ * Snowball stem, so "Zähler" and "zähler" match, and "Stromausfälle" finds
+ * "Stromausfall". Byte offsets refer to the original text, so highlight()
+ * and snippet() work.
+ */
+#ifndef CT_FTS_STEM_H
+#define CT_FTS_STEM_H
+
+#include <sqlite3.h>
+
+/* Register the tokenizer on db. SQLITE_OK or an SQLite error code. */
+int fts_stem_register(sqlite3 *db);
+
+/*
+ * Tokenize text the way the index does and call fn(ctx, stem, len) per word.
+ * Used by tests and by the query builder to tell whether a word is
+ * searchable. Returns the number of words.
+ */
+int fts_stem_words(const char *text, int len, void (*fn)(void *ctx, const char *w, int n),
+		   void *ctx);
+
+#endif

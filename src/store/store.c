@@ -1,0 +1,334 @@
+/*
+ * store.c: the backend-independent half of the store (see store.h).
+ *
+ * The writer thread: callers of store_write enqueue a request and wait on its
+ * condition variable. The writer takes every request queued so far, opens one
+ * transaction, runs each request's function inside its own savepoint, commits
+ * (the backend makes the commit durable), and wakes the callers. Requests that
+ * arrive while a commit is in progress form the next group, so under load many
+ * requests share one fsync.
+ */
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "store/backend.h"
+
+typedef struct write_req {
+	store_write_fn fn;
+	void *ctx;
+	ct_err result;
+	int done;
+	struct write_req *next;
+} write_req;
+
+struct store {
+	const store_ops *ops;
+	store_conn *writer;
+	int schema_version;
+
+	pthread_t writer_thread;
+	pthread_mutex_t lock; /* guards queue, stopping, done flags */
+	pthread_cond_t queued; /* the writer waits for work */
+	pthread_cond_t finished; /* callers wait for their group */
+	write_req *queue_head, *queue_tail;
+	int stopping;
+
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_free;
+	store_conn *free_readers;
+	store_conn **all_readers;
+	int n_readers;
+};
+
+/* Run one request inside a savepoint; roll the savepoint back when it fails. */
+static void run_in_savepoint(store *s, write_req *r)
+{
+	if (s->ops->exec(s->writer, "SAVEPOINT w") != CT_OK) {
+		r->result = CT_ERR_STORE;
+		return;
+	}
+	r->result = r->fn(s->writer, r->ctx);
+	if (r->result != CT_OK)
+		s->ops->exec(s->writer, "ROLLBACK TO w");
+	s->ops->exec(s->writer, "RELEASE w");
+}
+
+/* Run a whole group in one transaction and commit it. */
+static void run_group(store *s, write_req *group)
+{
+	ct_err err = s->ops->exec(s->writer, "BEGIN IMMEDIATE");
+	if (err == CT_OK) {
+		for (write_req *r = group; r; r = r->next)
+			run_in_savepoint(s, r);
+		err = s->ops->exec(s->writer, "COMMIT");
+		if (err != CT_OK) {
+			log_error("store.commit_failed", LOG_S("backend", s->ops->name));
+			s->ops->exec(s->writer, "ROLLBACK");
+		}
+	}
+	pthread_mutex_lock(&s->lock);
+	for (write_req *r = group; r; r = r->next) {
+		if (err != CT_OK)
+			r->result = CT_ERR_STORE;
+		r->done = 1;
+	}
+	pthread_cond_broadcast(&s->finished);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *writer_main(void *arg)
+{
+	store *s = arg;
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		while (!s->queue_head && !s->stopping)
+			pthread_cond_wait(&s->queued, &s->lock);
+		write_req *group = s->queue_head;
+		s->queue_head = s->queue_tail = NULL;
+		int stop = s->stopping && !group;
+		pthread_mutex_unlock(&s->lock);
+		if (stop)
+			return NULL;
+		run_group(s, group);
+	}
+}
+
+ct_err store_write(store *s, store_write_fn fn, void *ctx)
+{
+	write_req r = {.fn = fn, .ctx = ctx};
+	pthread_mutex_lock(&s->lock);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->lock);
+		return CT_ERR_UNAVAILABLE;
+	}
+	if (s->queue_tail)
+		s->queue_tail->next = &r;
+	else
+		s->queue_head = &r;
+	s->queue_tail = &r;
+	pthread_cond_signal(&s->queued);
+	while (!r.done)
+		pthread_cond_wait(&s->finished, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	return r.result;
+}
+
+static ct_err open_readers(store *s, const store_options *opt, buf *msg)
+{
+	s->n_readers = opt->readers > 0 ? opt->readers : 4;
+	s->all_readers = xcalloc((size_t)s->n_readers, sizeof(store_conn *));
+	for (int i = 0; i < s->n_readers; i++) {
+		store_conn *c = s->ops->conn_open(s, opt, 0, msg);
+		if (!c)
+			return CT_ERR_STORE;
+		s->all_readers[i] = c;
+		c->next_free = s->free_readers;
+		s->free_readers = c;
+	}
+	return CT_OK;
+}
+
+ct_err store_open(const store_options *opt, store **out, buf *msg)
+{
+	*out = NULL;
+	store *s = xcalloc(1, sizeof(*s));
+	s->ops = &store_sqlite_ops;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->queued, NULL);
+	pthread_cond_init(&s->finished, NULL);
+	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_cond_init(&s->pool_free, NULL);
+	ct_err err = CT_ERR_STORE;
+	s->writer = s->ops->conn_open(s, opt, 1, msg);
+	if (!s->writer)
+		goto out;
+	err = s->ops->migrate(s->writer, &s->schema_version, msg);
+	if (err)
+		goto out;
+	err = open_readers(s, opt, msg);
+	if (err)
+		goto out;
+	if (pthread_create(&s->writer_thread, NULL, writer_main, s) != 0) {
+		err = CT_ERR_INTERNAL;
+		goto out;
+	}
+	*out = s;
+	return CT_OK;
+out:
+	s->stopping = 1; /* no writer thread to join */
+	for (int i = 0; i < s->n_readers; i++)
+		if (s->all_readers[i])
+			s->ops->conn_close(s->all_readers[i]);
+	free(s->all_readers);
+	if (s->writer)
+		s->ops->conn_close(s->writer);
+	free(s);
+	return err;
+}
+
+void store_close(store *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = 1;
+	pthread_cond_signal(&s->queued);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->writer_thread, NULL);
+	for (int i = 0; i < s->n_readers; i++)
+		s->ops->conn_close(s->all_readers[i]);
+	free(s->all_readers);
+	s->ops->conn_close(s->writer);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->queued);
+	pthread_cond_destroy(&s->finished);
+	pthread_mutex_destroy(&s->pool_lock);
+	pthread_cond_destroy(&s->pool_free);
+	free(s);
+}
+
+store_conn *store_reader_acquire(store *s)
+{
+	pthread_mutex_lock(&s->pool_lock);
+	while (!s->free_readers)
+		pthread_cond_wait(&s->pool_free, &s->pool_lock);
+	store_conn *c = s->free_readers;
+	s->free_readers = c->next_free;
+	pthread_mutex_unlock(&s->pool_lock);
+	return c;
+}
+
+void store_reader_release(store *s, store_conn *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->pool_lock);
+	c->next_free = s->free_readers;
+	s->free_readers = c;
+	pthread_cond_signal(&s->pool_free);
+	pthread_mutex_unlock(&s->pool_lock);
+}
+
+int store_schema_version(store *s)
+{
+	return s->schema_version;
+}
+
+store_stmt *store_prepare(store_conn *c, const char *sql)
+{
+	return c->ops->prepare(c, sql);
+}
+
+void store_bind_int(store_stmt *st, int n, int64_t v)
+{
+	st->conn->ops->bind_int(st, n, v);
+}
+
+void store_bind_text(store_stmt *st, int n, const char *text)
+{
+	if (text)
+		st->conn->ops->bind_textn(st, n, text, strlen(text));
+	else
+		st->conn->ops->bind_null(st, n);
+}
+
+void store_bind_textn(store_stmt *st, int n, const char *text, size_t len)
+{
+	st->conn->ops->bind_textn(st, n, text, len);
+}
+
+void store_bind_null(store_stmt *st, int n)
+{
+	st->conn->ops->bind_null(st, n);
+}
+
+int store_step(store_stmt *st)
+{
+	return st->conn->ops->step(st);
+}
+
+int64_t store_col_int(store_stmt *st, int col)
+{
+	return st->conn->ops->col_int(st, col);
+}
+
+const char *store_col_text(store_stmt *st, int col)
+{
+	return st->conn->ops->col_text(st, col);
+}
+
+size_t store_col_bytes(store_stmt *st, int col)
+{
+	return st->conn->ops->col_bytes(st, col);
+}
+
+int store_col_is_null(store_stmt *st, int col)
+{
+	return st->conn->ops->col_is_null(st, col);
+}
+
+ct_err store_stmt_error(store_stmt *st)
+{
+	return st->conn->ops->stmt_error(st);
+}
+
+void store_reset(store_stmt *st)
+{
+	st->conn->ops->reset(st);
+}
+
+ct_err store_run(store_stmt *st)
+{
+	int rc = store_step(st);
+	ct_err err = rc == STORE_ERROR ? store_stmt_error(st) : CT_OK;
+	store_reset(st);
+	return err;
+}
+
+ct_err store_one_int(store_stmt *st, int64_t *out)
+{
+	int rc = store_step(st);
+	ct_err err = CT_OK;
+	if (rc == STORE_ROW)
+		*out = store_col_int(st, 0);
+	else if (rc == STORE_DONE)
+		err = CT_ERR_NOT_FOUND;
+	else
+		err = store_stmt_error(st);
+	store_reset(st);
+	return err;
+}
+
+int64_t store_changes(store_conn *c)
+{
+	return c->ops->changes(c);
+}
+
+ct_err store_exec(store_conn *c, const char *sql)
+{
+	return c->ops->exec(c, sql);
+}
+
+ct_err store_fts_search(store_conn *c, const char *q, int64_t before_id, int limit, int64_t *ids,
+			int *n)
+{
+	return c->ops->fts_search(c, q, before_id, limit, ids, n);
+}
+
+ct_err store_fts_conversation_filter(store_conn *c, const char *q, int param, buf *sql,
+				     buf *bind)
+{
+	return c->ops->fts_conversation_filter(c, q, param, sql, bind);
+}
+
+ct_err store_backup(store *s, const char *path, buf *msg)
+{
+	store_conn *c = store_reader_acquire(s);
+	ct_err err = s->ops->backup(c, path, msg);
+	store_reader_release(s, c);
+	return err;
+}

@@ -1,0 +1,133 @@
+/*
+ * store.h: the one interface through which the program reads and writes data.
+ *
+ * Nothing outside store/ knows which database is behind it. Queries are
+ * written once with $1..$n placeholders, which both SQLite (bound by name) and
+ * PostgreSQL (natively) understand. Times are integer ms since the epoch.
+ *
+ * Concurrency model:
+ * - Reads take a connection from a bounded pool (store_reader_acquire) and
+ *   give it back (store_reader_release). A thread holds at most one.
+ * - Writes never touch a connection directly: store_write() hands a function
+ *   to the single writer thread, which runs queued functions together in one
+ *   transaction, each inside its own savepoint, commits durably (fsync), and
+ *   only then returns to every caller. This is group commit: durability costs
+ *   one fsync per group, not per request, and a failing function rolls back
+ *   only its own savepoint.
+ * - What differs between backends (full-text search, backup) sits behind the
+ *   small functions at the end of this header.
+ */
+#ifndef CT_STORE_H
+#define CT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+typedef struct store store;
+typedef struct store_conn store_conn;
+typedef struct store_stmt store_stmt;
+
+enum { STORE_ERROR = -1, STORE_DONE = 0, STORE_ROW = 1 };
+
+typedef struct store_options {
+	const char *database; /* path of the SQLite file */
+	int readers;          /* size of the read pool */
+	int create;           /* 1: create the database if missing */
+} store_options;
+
+/*
+ * Open the database, run pending migrations, start the writer thread.
+ * On failure returns an error and a message in *msg; *out is NULL.
+ * The caller owns *out and frees it with store_close.
+ */
+ct_err store_open(const store_options *opt, store **out, buf *msg);
+
+/* Stop the writer (after it finished what was queued) and close everything. */
+void store_close(store *s);
+
+/* A read connection from the pool; blocks while all are in use. */
+store_conn *store_reader_acquire(store *s);
+void store_reader_release(store *s, store_conn *c);
+
+/*
+ * A write: fn(conn, ctx) runs on the writer thread inside a savepoint of a
+ * group transaction. Its return value is returned here after the commit is
+ * durable; when fn fails, its changes are rolled back and the rest of the
+ * group is unaffected. CT_ERR_STORE when the commit itself failed.
+ */
+typedef ct_err (*store_write_fn)(store_conn *c, void *ctx);
+ct_err store_write(store *s, store_write_fn fn, void *ctx);
+
+/*
+ * A prepared statement for sql on c, cached per connection by its text.
+ * SQL may be assembled from fixed fragments, never from input: values are
+ * always bound. NULL on a syntax error (logged). Call store_reset exactly
+ * once when done with it (it may free the statement).
+ */
+store_stmt *store_prepare(store_conn *c, const char *sql);
+
+/* Bind parameter $n (1-based). text NULL binds SQL NULL. */
+void store_bind_int(store_stmt *st, int n, int64_t v);
+void store_bind_text(store_stmt *st, int n, const char *text);
+void store_bind_textn(store_stmt *st, int n, const char *text, size_t len);
+void store_bind_null(store_stmt *st, int n);
+
+/* Next row: STORE_ROW, STORE_DONE or STORE_ERROR (see store_stmt_error). */
+int store_step(store_stmt *st);
+
+/* Column values of the current row (0-based). Text is NULL for SQL NULL and
+ * valid until the next step or reset; it is owned by the statement. */
+int64_t store_col_int(store_stmt *st, int col);
+const char *store_col_text(store_stmt *st, int col);
+size_t store_col_bytes(store_stmt *st, int col);
+int store_col_is_null(store_stmt *st, int col);
+
+/* The error of the last failed step: CT_ERR_CONFLICT for a constraint,
+ * CT_ERR_STORE otherwise. The message is logged by store_step. */
+ct_err store_stmt_error(store_stmt *st);
+
+/* Finish with a statement: reset it and clear its bindings. */
+void store_reset(store_stmt *st);
+
+/* Step once expecting no row, then reset. For INSERT/UPDATE/DELETE. */
+ct_err store_run(store_stmt *st);
+
+/* Step once expecting one row holding an integer (e.g. RETURNING id). The
+ * statement is reset. CT_ERR_NOT_FOUND when there is no row. */
+ct_err store_one_int(store_stmt *st, int64_t *out);
+
+/* Rows changed by the last INSERT/UPDATE/DELETE on c. */
+int64_t store_changes(store_conn *c);
+
+/* Run SQL text without parameters (may hold several statements). */
+ct_err store_exec(store_conn *c, const char *sql);
+
+/* The schema version after migrations (highest applied number). */
+int store_schema_version(store *s);
+
+/*
+ * Full-text search: ids of messages matching the user's words in q, newest
+ * first, below before_id (0: from the newest), at most limit of them, into
+ * ids (room for limit). Words are matched by their German stem. *n is the
+ * count found. CT_ERR_INVALID when q holds no searchable word.
+ */
+ct_err store_fts_search(store_conn *c, const char *q, int64_t before_id, int limit,
+			int64_t *ids, int *n);
+
+/*
+ * For a list of conversations (alias c) filtered by full text: appends to
+ * sql a condition that holds for conversations with a message matching q,
+ * using parameter $param, and puts the value to bind there into bind.
+ * CT_ERR_INVALID when q holds no searchable word.
+ */
+ct_err store_fts_conversation_filter(store_conn *c, const char *q, int param, buf *sql,
+				     buf *bind);
+
+/* Online backup of the whole database into path, then verified by opening it
+ * and checking its integrity. */
+ct_err store_backup(store *s, const char *path, buf *msg);
+
+#endif
