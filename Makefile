@@ -30,9 +30,24 @@ EMBED := $(sort $(wildcard src/store/sql/*/*.sql)) $(sort $(wildcard demo/*.json
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test test-all unit bench fuzz lint format format-check cppcheck clean
+.PHONY: all po run test test-all unit bench fuzz lint format format-check cppcheck clean
 
-all: $(BUILD)/cluetrain
+LANGS := de en
+MO := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/cluetrain.mo)
+
+all: $(BUILD)/cluetrain $(MO)
+
+# Message catalogues: the binary finds them in locale/ next to itself.
+$(BUILD)/locale/%/LC_MESSAGES/cluetrain.mo: po/%.po
+	@mkdir -p $(dir $@)
+	@msgfmt -c -o $@ $<
+
+# Refresh po/cluetrain.pot from the sources and merge it into each language.
+po:
+	xgettext --language=C --keyword=_ --keyword=N_ --from-code=UTF-8 \
+		--package-name=cluetrain --msgid-bugs-address=dev@cluetrain.invalid \
+		-o po/cluetrain.pot $(SRC)
+	for l in $(LANGS); do msgmerge --quiet --update --backup=none po/$$l.po po/cluetrain.pot; done
 
 $(BUILD)/cluetrain: $(OBJ) $(BUILD)/gen/embedded.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

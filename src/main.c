@@ -22,6 +22,7 @@ static const command commands[] = {
 	{"import", cli_import, N_("store messages from a JSON-lines file")},
 	{"export", cli_export, N_("write every message as JSON lines")},
 	{"backup", cli_backup, N_("copy the database while serving, verified")},
+	{"routes", cli_routes, N_("list the HTTP routes and the roles they allow")},
 };
 
 static int usage(FILE *out)
