@@ -8,6 +8,7 @@
 #ifndef CT_CLI_H
 #define CT_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "app.h"
@@ -52,8 +53,10 @@ void cli_progress_end(cli_progress *p);
  * Store the messages of a JSON-lines file (the ingest format, or what export
  * writes) in two passes: first every line is validated, so a bad line
  * (named with its number and field) changes nothing; then batches are
- * committed. f must be seekable. Returns CLI_OK or prints why not.
+ * committed. f must be seekable. newest_at (0: keep the times) moves every
+ * message's time so that the newest one falls at newest_at: the demo data
+ * is always recent. Returns CLI_OK or prints why not.
  */
-int cli_import_file(app *a, FILE *f, const char *name, int *imported);
+int cli_import_file(app *a, FILE *f, const char *name, int64_t newest_at, int *imported);
 
 #endif

@@ -97,9 +97,9 @@ static int parse_line(app *a, const buf *line, const char *name, long long linen
 	return CLI_OK;
 }
 
-/* Pass 1: every line valid? Counts the messages. */
+/* Pass 1: every line valid? Counts the messages, finds the newest time. */
 static int validate_all(app *a, FILE *f, const char *name, const ingest_limits *lim,
-			long long *count)
+			long long *count, int64_t *newest)
 {
 	buf line;
 	buf_init(&line, LINE_MAX_BYTES);
@@ -119,6 +119,8 @@ static int validate_all(app *a, FILE *f, const char *name, const ingest_limits *
 		int skip;
 		rc = parse_line(a, &line, name, lineno, lim, &b, &skip);
 		if (!skip) {
+			if (rc == CLI_OK && b.msgs[0].created_at > *newest)
+				*newest = b.msgs[0].created_at;
 			ingest_batch_free(&b);
 			(*count)++;
 		}
@@ -127,9 +129,9 @@ static int validate_all(app *a, FILE *f, const char *name, const ingest_limits *
 	return rc;
 }
 
-/* Pass 2: commit the (valid) lines in batches. */
+/* Pass 2: commit the (valid) lines in batches, times moved by shift_ms. */
 static int commit_all(app *a, FILE *f, const char *name, const ingest_limits *lim,
-		      cli_progress *progress)
+		      int64_t shift_ms, cli_progress *progress)
 {
 	buf line;
 	buf_init(&line, LINE_MAX_BYTES);
@@ -149,6 +151,8 @@ static int commit_all(app *a, FILE *f, const char *name, const ingest_limits *li
 		if (n == IMPORT_BATCH || (r == 0 && n > 0)) {
 			ingest_batch b;
 			ct_err err = ingest_parse(json_incref(batch), lim, time_now_ms(), &b);
+			for (size_t i = 0; !err && i < b.n; i++)
+				b.msgs[i].created_at += shift_ms;
 			if (!err)
 				err = ingest_commit(a->store, lim, &b);
 			if (err) {
@@ -170,18 +174,19 @@ static int commit_all(app *a, FILE *f, const char *name, const ingest_limits *li
 	return rc;
 }
 
-int cli_import_file(app *a, FILE *f, const char *name, int *imported)
+int cli_import_file(app *a, FILE *f, const char *name, int64_t newest_at, int *imported)
 {
 	ingest_limits lim = {IMPORT_BATCH, (size_t)a->cfg.ingest_max_text,
 			     a->cfg.reopen_window_s * 1000};
 	long long count = 0;
-	int rc = validate_all(a, f, name, &lim, &count);
+	int64_t newest = 0;
+	int rc = validate_all(a, f, name, &lim, &count, &newest);
 	if (rc)
 		return rc;
 	rewind(f);
 	cli_progress progress;
 	cli_progress_start(&progress, _("import"), count);
-	rc = commit_all(a, f, name, &lim, &progress);
+	rc = commit_all(a, f, name, &lim, newest_at && newest ? newest_at - newest : 0, &progress);
 	cli_progress_end(&progress);
 	*imported = (int)count;
 	return rc;
@@ -233,7 +238,7 @@ int cli_import(int argc, char **argv)
 	int rc = cli_open_app(data, 0, &a);
 	if (rc == CLI_OK) {
 		int imported = 0;
-		rc = cli_import_file(&a, f, path, &imported);
+		rc = cli_import_file(&a, f, path, 0, &imported);
 		if (rc == CLI_OK)
 			fprintf(stderr, _("imported %d messages from %s\n"), imported, path);
 		cli_close_app(&a);

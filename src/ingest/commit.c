@@ -172,8 +172,9 @@ static ct_err find_conversation(store_conn *c, const commit_ctx *x, const ingest
 	return latest_open_conversation(c, x, contact_id, channel_id, conv);
 }
 
+/* A new conversation; it began when its first message was written. */
 static ct_err insert_conversation(store_conn *c, const ingest_message *m, int64_t channel_id,
-				  int64_t contact_id, int64_t now, int64_t *conv)
+				  int64_t contact_id, int64_t *conv)
 {
 	store_stmt *st = store_prepare(c, SQL_CONVERSATION_INSERT);
 	if (!st)
@@ -183,7 +184,7 @@ static ct_err insert_conversation(store_conn *c, const ingest_message *m, int64_
 	store_bind_text(st, 3, m->thread_id);
 	store_bind_text(st, 4, m->subject);
 	store_bind_int(st, 5, m->created_at);
-	store_bind_int(st, 6, now);
+	store_bind_int(st, 6, m->created_at);
 	return store_one_int(st, conv);
 }
 
@@ -257,8 +258,7 @@ static ct_err commit_one(store_conn *c, commit_ctx *x, size_t i)
 	if (!err)
 		err = find_conversation(c, x, m, r->channel_id, contact_id, &r->conversation_id);
 	if (!err && !r->conversation_id) {
-		err = insert_conversation(c, m, r->channel_id, contact_id, x->now,
-					  &r->conversation_id);
+		err = insert_conversation(c, m, r->channel_id, contact_id, &r->conversation_id);
 		r->new_conversation = 1;
 	}
 	if (!err)

@@ -116,16 +116,26 @@ static ct_err record(store_conn *c, const job *j, ct_err result, const job_outco
 	return store_run(st);
 }
 
+static const char SQL_CONVERSATION_OF[] = "SELECT conversation_id FROM messages WHERE id = $1";
+
 static void announce(app *a, const job *j, ct_err result, int failed)
 {
 	if (result != CT_OK && !failed)
 		return; /* still queued: nothing visible changed */
-	json_t *p = json_loads(j->payload, 0, NULL);
-	json_object_set_new(p, "delivery_state", json_string(result == CT_OK ? "sent" : "failed"));
-	char *data = json_dumps(p, JSON_COMPACT);
+	int64_t message_id = payload_message_id(j), conversation_id = 0;
+	store_conn *c = store_reader_acquire(a->store);
+	store_stmt *st = store_prepare(c, SQL_CONVERSATION_OF);
+	if (st) {
+		store_bind_int(st, 1, message_id);
+		store_one_int(st, &conversation_id);
+	}
+	store_reader_release(a->store, c);
+	char data[160];
+	snprintf(data, sizeof(data),
+		 "{\"conversation_id\":%lld,\"message_id\":%lld,\"delivery_state\":\"%s\"}",
+		 (long long)conversation_id, (long long)message_id,
+		 result == CT_OK ? "sent" : "failed");
 	events_publish(a->events, "message.updated", data);
-	free(data);
-	json_decref(p);
 }
 
 const job_kind job_deliver_reply = {"deliver_reply", run, record, announce};

@@ -19,6 +19,8 @@
 #include "jobs/kinds.h"
 #include "jobs/jobs.h"
 
+#define IDLE_POLL_MS 1000
+
 struct jobs_worker {
 	app *app;
 	pthread_t thread;
@@ -30,6 +32,8 @@ struct jobs_worker {
 
 static const char SQL_REQUEUE_RUNNING[] =
 	"UPDATE jobs SET state = 'queued', updated_at = $1 WHERE state = 'running'";
+static const char SQL_EARLIEST[] =
+	"SELECT coalesce(min(run_at), -1) FROM jobs WHERE state = 'queued'";
 static const char SQL_NEXT_DUE[] =
 	"SELECT id, kind, payload, idempotency_key, attempts, max_attempts FROM jobs"
 	" WHERE state = 'queued' AND run_at <= $1 ORDER BY run_at, id LIMIT 1";
@@ -147,10 +151,26 @@ static void free_job(job *j)
 	free(j->idempotency_key);
 }
 
+/* When the earliest queued job is due (ms since the epoch), -1 when none;
+ * read without taking the write lock, so an idle worker costs no writes. */
+static int64_t earliest_due(app *a)
+{
+	store_conn *c = store_reader_acquire(a->store);
+	store_stmt *st = store_prepare(c, SQL_EARLIEST);
+	int64_t due = -1;
+	if (st)
+		store_one_int(st, &due);
+	store_reader_release(a->store, c);
+	return due;
+}
+
 /* Run one due job if there is one; 1 when a job ran. */
 static int run_one(jobs_worker *w)
 {
 	app *a = w->app;
+	int64_t due = earliest_due(a);
+	if (due < 0 || due > time_now_ms())
+		return 0;
 	claim_ctx claim = {.lease_ms = (a->cfg.jobs_timeout_s + 30) * 1000};
 	if (store_write(a->store, claim_next, &claim) != CT_OK || !claim.found) {
 		if (claim.found)
@@ -193,9 +213,15 @@ static void *worker_main(void *arg)
 			return NULL;
 		if (run_one(w))
 			continue;
+		/* Sleep until woken, or until the next job is due, at most IDLE_POLL_MS
+		 * (jobs queued by another process, e.g. a CLI command, wake nobody). */
+		int64_t due = earliest_due(w->app), wait = IDLE_POLL_MS;
+		if (due >= 0 && due - time_now_ms() < wait)
+			wait = due - time_now_ms() > 0 ? due - time_now_ms() : 0;
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += 250 * 1000000L;
+		until.tv_sec += wait / 1000;
+		until.tv_nsec += (long)(wait % 1000) * 1000000L;
 		if (until.tv_nsec >= 1000000000L)
 			until.tv_sec++, until.tv_nsec -= 1000000000L;
 		pthread_mutex_lock(&w->lock);
