@@ -50,7 +50,8 @@ po:
 	for l in $(LANGS); do msgmerge --quiet --update --backup=none po/$$l.po po/cluetrain.pot; done
 
 $(BUILD)/cluetrain: $(OBJ) $(BUILD)/gen/embedded.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD  $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -59,14 +60,15 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O1 -Wall -Wextra -Werror -o $@ $<
+	@$(CC) -std=c11 -O1 -Wall -Wextra -Werror -o $@ $<
 
 $(BUILD)/gen/embedded.c: $(BUILD)/tools/embed $(EMBED)
 	@mkdir -p $(dir $@)
-	$(BUILD)/tools/embed $@ $(foreach f,$(EMBED),$(patsubst src/%,%,$(f))=$(f))
+	@echo "  GEN $@"
+	@$(BUILD)/tools/embed $@ $(foreach f,$(EMBED),$(patsubst src/%,%,$(f))=$(f))
 
 $(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c
-	$(CC) -std=c11 -O1 -Isrc -c -o $@ $<
+	@$(CC) -std=c11 -O1 -Isrc -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
