@@ -9,15 +9,22 @@
 
 BUILD ?= build
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libsodium libcurl libutf8proc
+PKGS := libmicrohttpd jansson sqlite3 libsodium libcurl libutf8proc liboath gmime-3.0
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lstemmer -lpthread -lm
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lstemmer -lcrack -lpthread -lm
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
 	-Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
 ifeq ($(SAN),1)
 CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+# FUZZ=1: clang with coverage for libFuzzer plus ASan+UBSan (make fuzz uses build-fuzz/).
+ifeq ($(FUZZ),1)
+CC := clang
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
@@ -29,8 +36,12 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
 EMBED := $(sort $(wildcard src/store/sql/*/*.sql)) $(sort $(wildcard demo/*.jsonl))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
+FMT_SRC = $(SRC) $(wildcard src/*.h src/*/*.h) tools/embed.c $(UNIT_SRC) $(FUZZ_SRC)
 
-.PHONY: all po run test test-all unit bench fuzz lint format format-check cppcheck clean
+.PHONY: all po run test test-all unit bench fuzz fuzz-build lint format format-check cppcheck clean
 
 LANGS := de en
 MO := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/cluetrain.mo)
@@ -76,6 +87,19 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 
 unit: $(UNIT_BIN)
 
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# Fuzz each target for FUZZ_SECONDS (new inputs: build-fuzz/fuzz/corpus/).
+fuzz:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory -j2 FUZZ=1 BUILD=build-fuzz fuzz-build
+	@fuzz/run.sh fuzz build-fuzz $(FUZZ_SECONDS)
+
 run:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory all
@@ -97,10 +121,10 @@ lint:
 	@scripts/lint.sh
 
 format:
-	clang-format -i $(SRC) $(wildcard src/*/*.h) tools/embed.c $(UNIT_SRC)
+	clang-format -i $(FMT_SRC)
 
 format-check:
-	@clang-format --dry-run --Werror $(SRC) $(wildcard src/*/*.h) tools/embed.c $(UNIT_SRC)
+	@clang-format --dry-run --Werror $(FMT_SRC)
 
 cppcheck:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
@@ -110,4 +134,4 @@ cppcheck:
 clean:
 	rm -rf build build-*
 
--include $(OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d)

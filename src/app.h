@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "core/events.h"
+#include "core/seal.h"
 #include "store/store.h"
 
 typedef struct jobs_worker jobs_worker;
@@ -19,6 +20,7 @@ typedef struct app {
 	store *store;
 	events_hub *events;
 	jobs_worker *jobs; /* NULL outside serve */
+	seal_key key;      /* seals channel secrets and TOTP secrets */
 } app;
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -41,6 +42,21 @@ int cli_open_app(const char *data_dir, int create, app *a)
 			  data_dir);
 		goto out;
 	}
+	if (strcmp(a->cfg.retention_mode, "anonymise") != 0 &&
+	    strcmp(a->cfg.retention_mode, "delete") != 0) {
+		cli_error(_("retention.mode must be anonymise or delete"));
+		goto out;
+	}
+	/* A missing key is made (installations from before sealing had none);
+	 * secrets sealed with a lost key stay unreadable and must be re-entered. */
+	if (seal_key_load(a->cfg.secret_key_file, 1, &a->key, &msg) != CT_OK) {
+		cli_error("%s", buf_cstr(&msg));
+		goto out;
+	}
+	if (msg.len) { /* a warning about the key file's mode */
+		log_warn("config.key_file", LOG_S("detail", buf_cstr(&msg)));
+		buf_reset(&msg);
+	}
 	store_options opt = {a->cfg.database, (int)a->cfg.readers, create};
 	if (store_open(&opt, &a->store, &msg) != CT_OK) {
 		cli_error("%s", buf_cstr(&msg));
@@ -57,6 +73,7 @@ out:
 
 void cli_close_app(app *a)
 {
+	seal_key_wipe(&a->key);
 	store_close(a->store);
 	events_free(a->events);
 	config_free(&a->cfg);

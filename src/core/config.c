@@ -8,6 +8,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +45,33 @@ static const config_key config_keys[] = {
 	INT_KEY("ingest.max_batch", ingest_max_batch, 1, 100000, "messages in one request"),
 	INT_KEY("ingest.max_body", ingest_max_body, 1024, 1LL << 30, "bytes in one request"),
 	INT_KEY("ingest.max_text", ingest_max_text, 16, 16LL << 20, "bytes of one message text"),
+	STR_KEY("secret_key_file", secret_key_file,
+		"the key that seals channel secrets; keep it out of database backups"),
+	STR_KEY("public_url", public_url, "the address users open, for links in e-mails"),
+	INT_KEY("http.trust_proxy", trust_proxy, 0, 1,
+		"1 behind a reverse proxy: trust X-Forwarded-For and X-Forwarded-Proto"),
+	INT_KEY("http.hsts", hsts, 0, 1, "1: send Strict-Transport-Security (HTTPS only)"),
+	INT_KEY("http.per_ip_connections", per_ip_connections, 1, 100000,
+		"concurrent connections from one address"),
+	INT_KEY("http.public_per_minute", public_per_minute, 1, 1000000,
+		"requests per minute from one address to public routes (login, reset)"),
+	INT_KEY("auth.session_idle_s", session_idle_s, 60, 30LL * 86400,
+		"a session unused this long ends"),
+	INT_KEY("auth.session_absolute_s", session_absolute_s, 300, 365LL * 86400,
+		"a session ends this long after login, used or not"),
+	INT_KEY("auth.require_totp_for_admins", require_totp_admins, 0, 1,
+		"1: admins must set up a second factor before anything else"),
+	INT_KEY("auth.max_failures", login_max_failures, 1, 1000,
+		"failed logins (per account, per address) before a lockout"),
+	INT_KEY("auth.failure_window_s", login_window_s, 1, 86400, "failures count within this"),
+	INT_KEY("auth.lockout_s", login_lockout_s, 1, 86400, "how long a lockout lasts"),
+	STR_KEY("smtp.url", smtp_url, "outgoing mail server, smtp://host:587 or smtps://host:465"),
+	STR_KEY("smtp.from", smtp_from, "sender address of mails"),
+	STR_KEY("smtp.username", smtp_username, "login at the mail server (empty: none)"),
+	STR_KEY("smtp.password", smtp_password, "password at the mail server"),
+	INT_KEY("retention.months", retention_months, 0, 1200,
+		"resolved conversations older than this are removed; 0 keeps them"),
+	STR_KEY("retention.mode", retention_mode, "anonymise or delete"),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -69,6 +98,21 @@ void config_defaults(config *cfg, const char *data_dir)
 	cfg->ingest_max_batch = 1000;
 	cfg->ingest_max_body = 16 << 20;
 	cfg->ingest_max_text = 64 * 1024;
+	buf_printf(&path, "%s/secret.key", data_dir);
+	cfg->secret_key_file = buf_detach(&path, NULL);
+	cfg->public_url = xstrdup("http://127.0.0.1:8080");
+	cfg->per_ip_connections = 64;
+	cfg->public_per_minute = 30;
+	cfg->session_idle_s = 8 * 3600;
+	cfg->session_absolute_s = 7 * 86400;
+	cfg->login_max_failures = 5;
+	cfg->login_window_s = 900;
+	cfg->login_lockout_s = 900;
+	cfg->smtp_url = xstrdup("");
+	cfg->smtp_from = xstrdup("cluetrain@localhost");
+	cfg->smtp_username = xstrdup("");
+	cfg->smtp_password = xstrdup("");
+	cfg->retention_mode = xstrdup("anonymise");
 }
 
 static const config_key *find_key(const char *name)
@@ -191,9 +235,14 @@ ct_err config_load(config *cfg, buf *msg)
 
 ct_err config_write(const config *cfg, const char *path)
 {
-	FILE *f = fopen(path, "w");
-	if (!f)
+	/* 0600: the file may hold the mail server's password. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return CT_ERR_IO;
+	}
 	fprintf(f, "# cluetrain configuration. Environment variables CLUETRAIN_<KEY>\n"
 		   "# (dots as underscores) override these lines.\n");
 	for (size_t i = 0; i < N_KEYS; i++) {

@@ -26,6 +26,7 @@ const char *err_code_name(ct_err err)
 	case CT_ERR_STORE: return "store";
 	case CT_ERR_IO: return "io";
 	case CT_ERR_UNAVAILABLE: return "unavailable";
+	case CT_ERR_RATE_LIMITED: return "rate_limited";
 	case CT_ERR_INTERNAL: return "internal";
 	}
 	return "internal";
@@ -42,6 +43,7 @@ int err_http_status(ct_err err)
 	case CT_ERR_UNAUTHORIZED: return 401;
 	case CT_ERR_FORBIDDEN: return 403;
 	case CT_ERR_UNAVAILABLE: return 503;
+	case CT_ERR_RATE_LIMITED: return 429;
 	case CT_ERR_STORE:
 	case CT_ERR_IO:
 	case CT_ERR_INTERNAL: return 500;

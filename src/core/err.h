@@ -20,6 +20,7 @@ typedef enum ct_err {
 	CT_ERR_STORE,        /* the database failed */
 	CT_ERR_IO,           /* a file or network operation failed */
 	CT_ERR_UNAVAILABLE,  /* shutting down or overloaded: try again */
+	CT_ERR_RATE_LIMITED, /* too many requests or failed logins: wait */
 	CT_ERR_INTERNAL,     /* a bug */
 } ct_err;
 

@@ -1,17 +1,26 @@
 /*
- * auth.c: API-token authentication (see auth.h).
+ * auth.c: who is making a request (see auth.h).
+ *
+ * An API token ("Authorization: Bearer ct_...") is hashed and looked up; a
+ * revoked token is refused. Otherwise the session cookie is looked up (see
+ * accounts/sessions.c); the session's user gives the role. A session whose
+ * second factor is still pending, or an admin who must first set one up,
+ * gets a principal that only ROUTE_PARTIAL_AUTH routes accept.
  */
 #include "http/auth.h"
 
-#include <string.h>
+#include <microhttpd.h>
 #include <stdio.h>
-#include <strings.h>
+#include <string.h>
 
+#include "accounts/accounts.h"
 #include "core/crypto.h"
 #include "core/timeutil.h"
+#include "http/headers.h"
 
 static const char SQL_TOKEN_BY_HASH[] =
-	"SELECT id, name, role, coalesce(last_used_at, 0) FROM api_tokens WHERE token_hash = $1";
+	"SELECT id, name, role, coalesce(last_used_at, 0), coalesce(channel_id, 0) FROM api_tokens"
+	" WHERE token_hash = $1 AND revoked_at IS NULL";
 static const char SQL_TOKEN_TOUCH[] = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
 
 #define TOUCH_INTERVAL_MS 60000
@@ -31,21 +40,13 @@ static ct_err touch_token(store_conn *c, void *arg)
 	return store_run(st);
 }
 
-ct_err auth_authenticate(http_request *req, principal *who)
+static ct_err authenticate_token(http_request *req, const char *token, principal *who)
 {
-	memset(who, 0, sizeof(*who));
-	const char *h = http_header(req, "Authorization");
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-		return CT_ERR_UNAUTHORIZED;
-	const char *token = h + 7;
-	while (*token == ' ')
-		token++;
 	size_t len = strlen(token);
 	if (len < 10 || len > 200)
 		return CT_ERR_UNAUTHORIZED;
 	char hash[CRYPTO_TOKEN_HASH_HEX];
 	crypto_hash_token(token, len, hash);
-
 	store *s = req->app->store;
 	store_conn *c = store_reader_acquire(s);
 	store_stmt *st = store_prepare(c, SQL_TOKEN_BY_HASH);
@@ -61,6 +62,7 @@ ct_err auth_authenticate(http_request *req, principal *who)
 			snprintf(who->name, sizeof(who->name), "token:%s", store_col_text(st, 1));
 			who->role = http_role_parse(store_col_text(st, 2));
 			last_used = store_col_int(st, 3);
+			who->channel_id = store_col_int(st, 4);
 			err = who->role ? CT_OK : CT_ERR_UNAUTHORIZED;
 		} else if (rc == STORE_ERROR) {
 			err = CT_ERR_STORE;
@@ -73,4 +75,38 @@ ct_err auth_authenticate(http_request *req, principal *who)
 		store_write(s, touch_token, &t);
 	}
 	return err;
+}
+
+static ct_err authenticate_session(http_request *req, const char *cookie, principal *who)
+{
+	const config *cfg = &req->app->cfg;
+	session_limits lim = {cfg->session_idle_s * 1000, cfg->session_absolute_s * 1000};
+	session s;
+	ct_err err = sessions_lookup(req->app->store, cookie, &lim, &s);
+	if (err)
+		return err;
+	who->role = http_role_parse(s.user.role);
+	who->user_id = s.user_id;
+	who->session_id = s.id;
+	who->second_factor_pending = !s.second_factor_ok;
+	who->totp_setup_required =
+		cfg->require_totp_admins && who->role == ROLE_ADMIN && !s.user.totp_enabled;
+	snprintf(who->csrf, sizeof(who->csrf), "%s", s.csrf);
+	snprintf(who->session_token, sizeof(who->session_token), "%s", cookie);
+	snprintf(who->name, sizeof(who->name), "user:%s", s.user.email);
+	snprintf(who->locale, sizeof(who->locale), "%s", s.user.locale);
+	return who->role ? CT_OK : CT_ERR_UNAUTHORIZED;
+}
+
+ct_err auth_authenticate(http_request *req, principal *who)
+{
+	memset(who, 0, sizeof(*who));
+	const char *token = bearer_token(http_header(req, "Authorization"));
+	if (token)
+		return authenticate_token(req, token, who);
+	const char *cookie =
+		MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+	if (cookie)
+		return authenticate_session(req, cookie, who);
+	return CT_ERR_UNAUTHORIZED;
 }

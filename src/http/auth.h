@@ -1,9 +1,7 @@
 /*
  * auth.h: who is making a request (internal to http/).
  *
- * API tokens: "Authorization: Bearer ct_..." is hashed (SHA-256) and looked
- * up; the token's role becomes the principal's role. Session cookies arrive
- * with the accounts issue and plug in here.
+ * An API token in the Authorization header, or else the session cookie.
  */
 #ifndef CT_HTTP_AUTH_H
 #define CT_HTTP_AUTH_H

@@ -34,10 +34,17 @@ const char *http_role_name(int role);
 
 /* Who made the request. */
 typedef struct principal {
-	int role;        /* one ROLE_ bit; 0 = nobody */
-	int64_t user_id; /* 0 for an API token */
-	int64_t token_id;
-	char name[128];
+	int role;                  /* one ROLE_ bit; 0 = nobody */
+	int64_t user_id;           /* 0 for an API token */
+	int64_t token_id;          /* 0 for a session */
+	int64_t channel_id;        /* a token's channel scope; 0 = every channel */
+	int64_t session_id;        /* 0 unless signed in with a session cookie */
+	int second_factor_pending; /* password ok, TOTP code still to come */
+	int totp_setup_required;   /* an admin who must first set up TOTP */
+	char csrf[48];             /* the session's CSRF token */
+	char session_token[64];    /* the cookie value (to end this session) */
+	char name[300];            /* "user:anna@example.org" or "token:crm" */
+	char locale[16];
 } principal;
 
 typedef struct http_request http_request;
@@ -52,7 +59,8 @@ typedef struct http_response {
 	const char *content_type; /* static string */
 	char *body;               /* owned */
 	size_t body_len;
-	char *location;           /* optional Location header, owned */
+	char *headers[8][2];      /* extra headers (name, value), owned */
+	int n_headers;
 	http_stream_fn stream;    /* when set, body is ignored */
 	void *stream_ctx;
 	void (*stream_free)(void *ctx);
@@ -100,6 +108,14 @@ ct_err http_body_json(const http_request *req, http_response *res, json_t **out)
 
 typedef void (*http_handler)(http_request *req, http_response *res);
 
+/* Route flags. */
+enum {
+	/* Reachable while the second factor is pending or must be set up. */
+	ROUTE_PARTIAL_AUTH = 1 << 0,
+	/* Public and limited per address (http.public_per_minute). */
+	ROUTE_RATE_LIMITED = 1 << 1,
+};
+
 /* One entry of the route table (routes.c). */
 typedef struct http_route {
 	const char *method;
@@ -107,7 +123,18 @@ typedef struct http_route {
 	http_handler handler;
 	int roles;           /* roles allowed; 0 = no authentication needed */
 	size_t max_body;     /* bytes; 0 = HTTP_DEFAULT_MAX_BODY */
+	int flags;           /* ROUTE_ flags */
 } http_route;
+
+/* The client's address as text ("127.0.0.1"); with http.trust_proxy the
+ * address the proxy reports. Owned by the request. */
+const char *http_client_ip(const http_request *req);
+
+/* Is the request over HTTPS (directly or as the trusted proxy says)? */
+int http_is_https(const http_request *req);
+
+/* Add a response header (name and value copied). At most 8 per response. */
+void http_add_header(http_response *res, const char *name, const char *value);
 
 #define HTTP_DEFAULT_MAX_BODY (256 * 1024)
 

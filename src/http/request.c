@@ -142,3 +142,25 @@ ct_err http_query_int(const http_request *req, http_response *res, const char *n
 	*out = v;
 	return CT_OK;
 }
+
+const char *http_client_ip(const http_request *req)
+{
+	return req->client_ip;
+}
+
+int http_is_https(const http_request *req)
+{
+	const char *proto = req->app->cfg.trust_proxy ? http_header(req, "X-Forwarded-Proto") : NULL;
+	if (proto)
+		return strcmp(proto, "https") == 0;
+	return strncmp(req->app->cfg.public_url, "https://", 8) == 0;
+}
+
+void http_add_header(http_response *res, const char *name, const char *value)
+{
+	if (res->n_headers == 8)
+		abort(); /* a handler bug: eight are plenty */
+	res->headers[res->n_headers][0] = xstrdup(name);
+	res->headers[res->n_headers][1] = xstrdup(value);
+	res->n_headers++;
+}

@@ -27,6 +27,8 @@ struct http_request {
 	principal who;
 	int status;
 	int64_t started_ms;
+	char client_ip[64];
+	char nonce[32]; /* for the Content Security Policy of pages */
 };
 
 /*

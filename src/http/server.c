@@ -14,14 +14,19 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "http/auth.h"
 #include "http/http.h"
+#include "http/headers.h"
+#include "http/ratelimit.h"
 #include "http/router.h"
 
 struct http_server {
@@ -29,17 +34,81 @@ struct http_server {
 	app *app;
 };
 
+/* The peer's address, or with http.trust_proxy the last address the proxy
+ * appended to X-Forwarded-For (earlier entries come from the client and
+ * prove nothing). */
+static void client_ip(http_request *req)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+	snprintf(req->client_ip, sizeof(req->client_ip), "unknown");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+			  req->client_ip, sizeof(req->client_ip));
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  req->client_ip, sizeof(req->client_ip));
+	const char *xff = req->app->cfg.trust_proxy ? http_header(req, "X-Forwarded-For") : NULL;
+	if (xff)
+		forwarded_last_hop(xff, req->client_ip, sizeof(req->client_ip));
+}
+
+/* Is the state-changing request from our own pages? Browsers send Origin on
+ * every cross-site POST; a request with an Origin of another site is refused.
+ * Requests without Origin (curl, integrations) pass here; session requests
+ * still need their CSRF token. */
+static int same_origin(http_request *req)
+{
+	if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+		return 1;
+	const char *origin = http_header(req, "Origin");
+	if (!origin)
+		return 1;
+	const char *host = req->app->cfg.trust_proxy ? http_header(req, "X-Forwarded-Host") : NULL;
+	if (!host)
+		host = http_header(req, "Host");
+	return origin_matches(origin, host, req->app->cfg.public_url);
+}
+
+/* A request signed in with a session cookie that changes state must carry
+ * the session's CSRF token in X-CSRF-Token. API tokens are exempt: they are
+ * never sent by a browser on its own. */
+static int csrf_ok(http_request *req)
+{
+	if (!req->who.session_id || strcmp(req->method, "GET") == 0 ||
+	    strcmp(req->method, "HEAD") == 0)
+		return 1;
+	const char *sent = http_header(req, "X-CSRF-Token");
+	size_t len = strlen(req->who.csrf);
+	return sent && len && strlen(sent) == len && sodium_memcmp(sent, req->who.csrf, len) == 0;
+}
+
 static void request_free(http_request *req)
 {
 	buf_free(&req->body);
 	free(req);
 }
 
-static void add_common_headers(struct MHD_Response *r)
+/* Headers every answer carries: no sniffing, no framing, no referrer, no
+ * caching of private data, a Content Security Policy whose nonce pages use
+ * for their scripts, HSTS when configured. */
+static void add_common_headers(struct MHD_Response *r, const http_request *req)
 {
+	char csp[512];
+	snprintf(csp, sizeof(csp),
+		 "default-src 'none'; script-src 'self' 'nonce-%s'; style-src 'self';"
+		 " img-src 'self' data:; connect-src 'self'; form-action 'self';"
+		 " base-uri 'none'; frame-ancestors 'none'",
+		 req->nonce);
+	MHD_add_response_header(r, "Content-Security-Policy", csp);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (req->app->cfg.hsts)
+		MHD_add_response_header(r, "Strict-Transport-Security",
+					"max-age=31536000; includeSubDomains");
 }
 
 static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
@@ -77,14 +146,16 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, http_request *
 	}
 	if (!r)
 		return MHD_NO;
-	add_common_headers(r);
+	add_common_headers(r, req);
 	if (res->content_type)
 		MHD_add_response_header(r, "Content-Type", res->content_type);
-	if (res->location)
-		MHD_add_response_header(r, "Location", res->location);
 	if (req->allow)
 		MHD_add_response_header(r, "Allow", req->allow);
-	free(res->location);
+	for (int i = 0; i < res->n_headers; i++) {
+		MHD_add_response_header(r, res->headers[i][0], res->headers[i][1]);
+		free(res->headers[i][0]);
+		free(res->headers[i][1]);
+	}
 	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)res->status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -108,6 +179,8 @@ static enum MHD_Result begin_request(app *a, struct MHD_Connection *conn, const 
 	req->method = method;
 	req->started_ms = time_mono_ms();
 	snprintf(req->path, sizeof(req->path), "%s", url);
+	client_ip(req);
+	crypto_new_token(req->nonce, sizeof(req->nonce));
 	*con_cls = req;
 	int status = router_match(req, method, url);
 	if (status == 404)
@@ -129,21 +202,45 @@ static enum MHD_Result begin_request(app *a, struct MHD_Connection *conn, const 
 	return MHD_YES;
 }
 
+/* Who is calling, and may they call this route? CT_OK or an answered error. */
+static ct_err authorise(struct MHD_Connection *conn, http_request *req, enum MHD_Result *rc)
+{
+	const http_route *route = req->route;
+	ct_err err = CT_OK;
+	const char *why = NULL;
+	if ((route->flags & ROUTE_RATE_LIMITED) &&
+	    !ratelimit_allow(req->app, req->client_ip, time_mono_ms()))
+		err = CT_ERR_RATE_LIMITED, why = "too many requests from your address; wait a minute";
+	else if (!same_origin(req))
+		err = CT_ERR_FORBIDDEN, why = "cross-origin request refused";
+	if (!err && route->roles) {
+		err = auth_authenticate(req, &req->who);
+		if (err)
+			why = err == CT_ERR_UNAUTHORIZED ? "missing or invalid credentials"
+							 : "authentication failed";
+		else if (!(req->who.role & route->roles))
+			err = CT_ERR_FORBIDDEN, why = "your role may not do this";
+		else if ((req->who.second_factor_pending || req->who.totp_setup_required) &&
+			 !(route->flags & ROUTE_PARTIAL_AUTH))
+			err = CT_ERR_FORBIDDEN, why = req->who.second_factor_pending
+							 ? "the second factor is still missing"
+							 : "set up a second factor first";
+		else if (!csrf_ok(req))
+			err = CT_ERR_FORBIDDEN, why = "missing or wrong X-CSRF-Token";
+	}
+	if (err)
+		*rc = send_error(conn, req, err, why);
+	return err;
+}
+
 /* The body is complete: authenticate, authorise, run the handler. */
 static enum MHD_Result finish_request(struct MHD_Connection *conn, http_request *req)
 {
 	if (req->body_too_large)
 		return send_error(conn, req, CT_ERR_TOO_LARGE, "request body too large");
-	if (req->route->roles) {
-		ct_err err = auth_authenticate(req, &req->who);
-		if (err)
-			return send_error(conn, req, err, err == CT_ERR_UNAUTHORIZED
-								  ? "missing or invalid credentials"
-								  : "authentication failed");
-		if (!(req->who.role & req->route->roles))
-			return send_error(conn, req, CT_ERR_FORBIDDEN,
-					  "your role may not do this");
-	}
+	enum MHD_Result rc;
+	if (authorise(conn, req, &rc) != CT_OK)
+		return rc;
 	http_response res = {0};
 	req->route->handler(req, &res);
 	if (!res.status)
@@ -244,7 +341,8 @@ ct_err http_server_start(app *a, const char *listen, http_server **out, int *por
 	srv->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, a, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)a->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)a->cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)a->cfg.per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)a->cfg.connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
 		NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U, MHD_OPTION_END);
 	if (!srv->daemon) {

@@ -1,0 +1,158 @@
+/*
+ * accounts.h: people who use cluetrain, their teams, and how they sign in.
+ *
+ * Users have a role (admin, supervisor, agent, viewer), a locale and team
+ * memberships. Passwords are hashed with Argon2id and must pass a policy
+ * (length, cracklib's check against dictionaries and common passwords).
+ * Browser sessions are random ids stored hashed, with idle and absolute
+ * expiry. Failed logins are counted per account and per address and lock
+ * them for a while. A second factor (TOTP, RFC 6238, with recovery codes) is
+ * optional per user. Every change is audited in the same transaction.
+ */
+#ifndef CT_ACCOUNTS_H
+#define CT_ACCOUNTS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "audit/audit.h"
+#include "core/err.h"
+#include "core/seal.h"
+#include "store/store.h"
+
+#define PASSWORD_MIN_LENGTH 10
+#define PASSWORD_MAX_LENGTH 256
+
+/* Does password meet the policy? user and name help reject guessable ones. */
+ct_err password_check(const char *password, const char *email, const char *name, err_detail *d);
+
+/* Argon2id hash/verify, limited to a few at a time (each takes 64 MiB). */
+ct_err password_hash(const char *password, char out[128]);
+int password_verify(const char *stored, const char *password);
+
+/* A user as sign-in needs them. */
+typedef struct user_auth {
+	int64_t id;
+	char email[256];
+	char name[256];
+	char role[16];
+	char locale[16];
+	char password_hash[128];
+	char totp_secret[256]; /* sealed; "" when none */
+	int totp_enabled;
+	int active;
+} user_auth;
+
+/* Look a user up by e-mail (case-insensitive) or id. CT_ERR_NOT_FOUND. */
+ct_err users_find_by_email(store_conn *c, const char *email, user_auth *out);
+ct_err users_find_by_id(store_conn *c, int64_t id, user_auth *out);
+
+/* Users as the API shows them (no hashes, no secrets). */
+ct_err users_list(store_conn *c, json_t **data);
+ct_err users_get(store_conn *c, int64_t id, json_t **out);
+
+/*
+ * Create a user from {name, email, role, locale, password, teams}; password
+ * may be absent when generated_password is not NULL: a random one is made and
+ * written there (21 bytes). Audited.
+ */
+ct_err users_create(store *s, const actor *who, json_t *body, char *generated_password,
+		    int64_t *id, err_detail *d);
+
+/* Change {name, role, locale, active, teams, password}; disabling a user or
+ * changing the password ends their sessions. Audited. */
+ct_err users_update(store *s, const actor *who, int64_t id, json_t *body, err_detail *d);
+
+/* Teams: list (with member ids), create {name, members}, update. Audited. */
+ct_err teams_list(store_conn *c, json_t **data);
+ct_err teams_create(store *s, const actor *who, json_t *body, int64_t *id, err_detail *d);
+ct_err teams_update(store *s, const actor *who, int64_t id, json_t *body, err_detail *d);
+
+/* API tokens: list, create {name, role, channel_id} (the token is written to
+ * token_out once), revoke. Audited. */
+ct_err tokens_list(store_conn *c, json_t **data);
+ct_err tokens_create(store *s, const actor *who, json_t *body, char token_out[64], int64_t *id,
+		     err_detail *d);
+ct_err tokens_revoke(store *s, const actor *who, int64_t id);
+
+/* --- Sessions (sessions.c) --- */
+
+#define SESSION_COOKIE "ct_session"
+#define SESSION_TOKEN_SIZE 64
+#define CSRF_TOKEN_SIZE 48
+
+typedef struct session_limits {
+	int64_t idle_ms;     /* unused this long: expired */
+	int64_t absolute_ms; /* older than this: expired, whatever the use */
+} session_limits;
+
+typedef struct session {
+	int64_t id;
+	int64_t user_id;
+	int second_factor_ok;
+	char csrf[CSRF_TOKEN_SIZE];
+	user_auth user;
+} session;
+
+/* A new session for user; token and csrf are written for the caller (the
+ * token goes into the cookie, only its hash into the store). Runs inside the
+ * caller's write. */
+ct_err sessions_create(store_conn *c, int64_t user_id, int second_factor_ok, const char *ip,
+		       const char *user_agent, const session_limits *lim,
+		       char token[SESSION_TOKEN_SIZE], char csrf[CSRF_TOKEN_SIZE]);
+
+/* The live session for token, with its user (who must be active).
+ * CT_ERR_UNAUTHORIZED when unknown or expired. Touches last_seen_at at most
+ * once a minute. */
+ct_err sessions_lookup(store *s, const char *token, const session_limits *lim, session *out);
+
+/* End one session (by token) or all of a user's (inside the caller's write). */
+ct_err sessions_end(store_conn *c, const char *token);
+ct_err sessions_end_all(store_conn *c, int64_t user_id);
+
+/* --- Failed logins (throttle.c) --- */
+
+typedef struct throttle_limits {
+	int max_failures;  /* within window_ms, then locked */
+	int64_t window_ms;
+	int64_t lock_ms;
+} throttle_limits;
+
+/* When key ("acct:...", "ip:...") is locked, the time it opens again; 0 if not. */
+int64_t throttle_locked_until(store_conn *c, const char *key);
+
+/* Count a failure for key (inside the caller's write); locks it when the
+ * limit is reached. */
+ct_err throttle_fail(store_conn *c, const char *key, const throttle_limits *lim);
+
+/* Forget the failures of key (after a successful login). */
+ct_err throttle_clear(store_conn *c, const char *key);
+
+/* --- Second factor (totp.c) --- */
+
+/* A new random TOTP secret, base32, for authenticator apps (33 bytes). */
+void totp_new_secret(char out[40]);
+
+/* Is code valid for the base32 secret now (one 30 s step of drift allowed)? */
+int totp_check(const char *secret_base32, const char *code, int64_t now_ms);
+
+/* Ten new recovery codes for user (replacing old ones) into codes (each
+ * "xxxx-xxxx-xxxx"); only hashes are stored. Inside the caller's write. */
+ct_err recovery_codes_create(store_conn *c, int64_t user_id, char codes[10][16]);
+
+/* Use up a recovery code: CT_OK when it was valid and unused. Inside a write. */
+ct_err recovery_code_use(store_conn *c, int64_t user_id, const char *code);
+
+/* --- Password resets (resets.c) --- */
+
+#define RESET_TOKEN_SIZE 64
+#define RESET_VALID_MS (30 * 60 * 1000)
+
+/* A single-use reset token for user, valid 30 minutes (inside a write). */
+ct_err resets_create(store_conn *c, int64_t user_id, char token[RESET_TOKEN_SIZE]);
+
+/* Consume token: *user_id of its user. CT_ERR_NOT_FOUND when unknown, used or
+ * expired. Inside a write. */
+ct_err resets_consume(store_conn *c, const char *token, int64_t *user_id);
+
+#endif
