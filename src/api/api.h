@@ -21,4 +21,37 @@ void api_channels_list(http_request *req, http_response *res);
 void api_channels_create(http_request *req, http_response *res);
 void api_channels_patch(http_request *req, http_response *res);
 
+/* Signing in (auth.c, auth_password.c) */
+void api_auth_login(http_request *req, http_response *res);
+void api_auth_second_factor(http_request *req, http_response *res);
+void api_auth_me(http_request *req, http_response *res);
+void api_auth_logout(http_request *req, http_response *res);
+void api_auth_logout_all(http_request *req, http_response *res);
+void api_auth_password(http_request *req, http_response *res);
+void api_auth_reset_request(http_request *req, http_response *res);
+void api_auth_reset_confirm(http_request *req, http_response *res);
+void api_auth_totp_setup(http_request *req, http_response *res);
+void api_auth_totp_enable(http_request *req, http_response *res);
+void api_auth_totp_disable(http_request *req, http_response *res);
+
+/* People (accounts.c) */
+void api_users_list(http_request *req, http_response *res);
+void api_users_create(http_request *req, http_response *res);
+void api_user_get(http_request *req, http_response *res);
+void api_user_patch(http_request *req, http_response *res);
+void api_teams_list(http_request *req, http_response *res);
+void api_teams_create(http_request *req, http_response *res);
+void api_team_patch(http_request *req, http_response *res);
+void api_tokens_list(http_request *req, http_response *res);
+void api_tokens_create(http_request *req, http_response *res);
+void api_token_revoke(http_request *req, http_response *res);
+void api_audit_list(http_request *req, http_response *res);
+
+/* Privacy (privacy.c) */
+void api_contact_get(http_request *req, http_response *res);
+void api_contact_export(http_request *req, http_response *res);
+void api_contact_erase(http_request *req, http_response *res);
+void api_retention_get(http_request *req, http_response *res);
+void api_retention_run(http_request *req, http_response *res);
+
 #endif

@@ -4,6 +4,7 @@
 #include "core/i18n.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,4 +43,25 @@ void i18n_init(void)
 	bindtextdomain("cluetrain", dir);
 	bind_textdomain_codeset("cluetrain", "UTF-8");
 	textdomain("cluetrain");
+}
+
+static locale_t thread_locales[2];
+static pthread_once_t locales_once = PTHREAD_ONCE_INIT;
+
+static void load_locales(void)
+{
+	static const char *const names[2] = {"de_DE.UTF-8", "en_US.UTF-8"};
+	for (int i = 0; i < 2; i++)
+		thread_locales[i] = newlocale(LC_MESSAGES_MASK, names[i], (locale_t)0);
+}
+
+void i18n_use(const char *lang)
+{
+	pthread_once(&locales_once, load_locales);
+	locale_t loc = (locale_t)0;
+	if (lang && strcmp(lang, "de") == 0)
+		loc = thread_locales[0];
+	else if (lang && strcmp(lang, "en") == 0)
+		loc = thread_locales[1];
+	uselocale(loc ? loc : LC_GLOBAL_LOCALE);
 }

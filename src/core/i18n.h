@@ -17,4 +17,12 @@
 /* Set the locale from the environment and bind the catalogue. */
 void i18n_init(void);
 
+/*
+ * Translate into the user's language ("de", "en") on this thread until the
+ * next call; NULL returns to the process locale. Uses glibc's per-thread
+ * locales, so the system must have de_DE.UTF-8 and en_US.UTF-8 generated
+ * (scripts/deps.sh does). Without them text stays in English.
+ */
+void i18n_use(const char *lang);
+
 #endif

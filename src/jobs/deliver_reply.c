@@ -139,12 +139,3 @@ static void announce(app *a, const job *j, ct_err result, int failed)
 }
 
 const job_kind job_deliver_reply = {"deliver_reply", run, record, announce};
-
-const job_kind *job_kind_find(const char *name)
-{
-	static const job_kind *const kinds[] = {&job_deliver_reply};
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kinds[i]->name, name) == 0)
-			return kinds[i];
-	return NULL;
-}

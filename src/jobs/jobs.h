@@ -20,10 +20,15 @@
 
 /* Job kinds. */
 #define JOB_DELIVER_REPLY "deliver_reply"
+#define JOB_SEND_MAIL "send_mail"
 
 /* Queue a job inside the caller's write (c is the writer connection). */
 ct_err jobs_enqueue(store_conn *c, const char *kind, const char *payload_json,
 		    const char *idempotency_key, int max_attempts, int64_t run_at_ms);
+
+/* Queue an e-mail inside the caller's write; its content is sealed with key. */
+ct_err jobs_enqueue_mail(store_conn *c, const seal_key *key, const char *idempotency_key,
+			 const char *to, const char *subject, const char *text, int max_attempts);
 
 /* Start the worker thread for a; NULL when it cannot start. */
 jobs_worker *jobs_start(app *a);

@@ -35,5 +35,6 @@ typedef struct job_kind {
 const job_kind *job_kind_find(const char *name);
 
 extern const job_kind job_deliver_reply;
+extern const job_kind job_send_mail;
 
 #endif

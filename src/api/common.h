@@ -1,0 +1,24 @@
+/*
+ * common.h: small helpers every API handler file shares.
+ */
+#ifndef CT_API_COMMON_H
+#define CT_API_COMMON_H
+
+#include "audit/audit.h"
+#include "http/http.h"
+
+/* The audit actor for the request's principal (borrows its strings). */
+void api_actor(const http_request *req, actor *out);
+
+/* Read the path's first id, or answer 404 ("no such <what>") and return 0. */
+int64_t api_path_id(http_request *req, http_response *res, const char *what);
+
+/* Answer a domain result: 404 for CT_ERR_NOT_FOUND, the detail otherwise. */
+void api_fail(http_response *res, ct_err err, const err_detail *d, const char *what);
+
+/* The signed-in user of a session request into *u; for an API token (which
+ * has no user) answers 422 and returns CT_ERR_INVALID. */
+typedef struct user_auth user_auth;
+ct_err api_session_user(http_request *req, http_response *res, user_auth *u);
+
+#endif
