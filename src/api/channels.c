@@ -2,6 +2,7 @@
  * channels.c: the channel settings routes of the JSON API.
  */
 #include "api/api.h"
+#include "api/common.h"
 #include "inbox/inbox.h"
 
 static void answer_channel(http_request *req, http_response *res, int status, int64_t id)
@@ -9,7 +10,7 @@ static void answer_channel(http_request *req, http_response *res, int status, in
 	app *a = http_app(req);
 	store_conn *c = store_reader_acquire(a->store);
 	json_t *ch = NULL;
-	ct_err err = channel_settings_get(c, id, &ch);
+	ct_err err = channel_settings_get(c, &a->key, id, &ch);
 	store_reader_release(a->store, c);
 	if (err)
 		http_error(res, err, "no such channel", NULL, -1);
@@ -22,7 +23,7 @@ void api_channels_list(http_request *req, http_response *res)
 	app *a = http_app(req);
 	store_conn *c = store_reader_acquire(a->store);
 	json_t *data = NULL;
-	ct_err err = channel_settings_list(c, &data);
+	ct_err err = channel_settings_list(c, &a->key, &data);
 	store_reader_release(a->store, c);
 	if (err) {
 		json_decref(data);
@@ -39,7 +40,10 @@ void api_channels_create(http_request *req, http_response *res)
 		return;
 	err_detail d = {.index = -1};
 	int64_t id = 0;
-	ct_err err = channel_settings_create(http_app(req)->store, body, &id, &d);
+	actor who;
+	api_actor(req, &who);
+	app *a = http_app(req);
+	ct_err err = channel_settings_create(a->store, &who, &a->key, body, &id, &d);
 	json_decref(body);
 	if (err)
 		http_error_detail(res, err, &d);
@@ -58,7 +62,10 @@ void api_channels_patch(http_request *req, http_response *res)
 	if (http_body_json(req, res, &body) != CT_OK)
 		return;
 	err_detail d = {.index = -1};
-	ct_err err = channel_settings_update(http_app(req)->store, id, body, &d);
+	actor who;
+	api_actor(req, &who);
+	app *a = http_app(req);
+	ct_err err = channel_settings_update(a->store, &who, &a->key, id, body, &d);
 	json_decref(body);
 	if (err == CT_ERR_NOT_FOUND)
 		http_error(res, err, "no such channel", NULL, -1);

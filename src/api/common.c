@@ -4,6 +4,7 @@
 #include "api/common.h"
 
 #include "accounts/accounts.h"
+#include "inbox/inbox.h"
 
 #include <stdio.h>
 
@@ -55,4 +56,11 @@ ct_err api_session_user(http_request *req, http_response *res, user_auth *u)
 	if (err)
 		http_error(res, err, "the user could not be read", NULL, -1);
 	return err;
+}
+
+void api_scope(const http_request *req, inbox_scope *out)
+{
+	const principal *p = http_principal(req);
+	out->agent_user_id = p->role == ROLE_AGENT ? p->user_id : 0;
+	out->channel_id = p->channel_id;
 }

@@ -10,6 +10,11 @@
 /* The audit actor for the request's principal (borrows its strings). */
 void api_actor(const http_request *req, actor *out);
 
+/* The part of the inbox the principal may see (agents: their teams and
+ * their own; channel-scoped tokens: their channel). */
+typedef struct inbox_scope inbox_scope;
+void api_scope(const http_request *req, inbox_scope *out);
+
 /* Read the path's first id, or answer 404 ("no such <what>") and return 0. */
 int64_t api_path_id(http_request *req, http_response *res, const char *what);
 

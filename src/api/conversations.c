@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/common.h"
 #include "inbox/inbox.h"
 #include "jobs/jobs.h"
 
@@ -49,12 +50,14 @@ void api_conversations_list(http_request *req, http_response *res)
 	if (fill_filter(req, res, &f) != CT_OK)
 		return;
 	app *a = http_app(req);
+	inbox_scope scope;
+	api_scope(req, &scope);
 	store_conn *c = store_reader_acquire(a->store);
 	json_t *data = NULL;
 	buf cursor;
 	buf_init(&cursor, 128);
 	err_detail d = {.index = -1};
-	ct_err err = inbox_list(c, &f, &data, &cursor, &d);
+	ct_err err = inbox_list(c, &scope, &f, &data, &cursor, &d);
 	store_reader_release(a->store, c);
 	if (err)
 		http_error_detail(res, err, &d);
@@ -69,9 +72,11 @@ void api_conversations_list(http_request *req, http_response *res)
 static void answer_conversation(http_request *req, http_response *res, int64_t id)
 {
 	app *a = http_app(req);
+	inbox_scope scope;
+	api_scope(req, &scope);
 	store_conn *c = store_reader_acquire(a->store);
 	json_t *conv = NULL;
-	ct_err err = inbox_get(c, id, &conv);
+	ct_err err = inbox_get(c, &scope, id, &conv);
 	store_reader_release(a->store, c);
 	if (err == CT_ERR_NOT_FOUND)
 		http_error(res, err, "no such conversation", NULL, -1);
@@ -96,7 +101,11 @@ void api_conversation_patch(http_request *req, http_response *res)
 		return;
 	app *a = http_app(req);
 	err_detail d = {.index = -1};
-	ct_err err = inbox_update(a->store, id, body, &d);
+	actor who;
+	inbox_scope scope;
+	api_actor(req, &who);
+	api_scope(req, &scope);
+	ct_err err = inbox_update(a->store, &who, &scope, id, body, &d);
 	json_decref(body);
 	if (err == CT_ERR_NOT_FOUND) {
 		http_error(res, err, "no such conversation", NULL, -1);
@@ -132,16 +141,18 @@ static void post_outbound(http_request *req, http_response *res, int is_reply)
 	if (!id || http_body_json(req, res, &body) != CT_OK)
 		return;
 	app *a = http_app(req);
-	const principal *who = http_principal(req);
-	inbox_author author = {who->user_id, who->name};
+	actor who;
+	inbox_scope scope;
+	api_actor(req, &who);
+	api_scope(req, &scope);
 	const char *text = json_string_value(json_object_get(body, "text"));
 	err_detail d = {.index = -1};
 	int64_t message_id = 0;
 	int created = 1;
-	ct_err err = is_reply ? inbox_reply(a->store, id, text, &author,
+	ct_err err = is_reply ? inbox_reply(a->store, &who, &scope, id, text,
 					    http_header(req, "Idempotency-Key"),
 					    (int)a->cfg.jobs_max_attempts, &message_id, &created, &d)
-			      : inbox_note(a->store, id, text, &author, &message_id, &d);
+			      : inbox_note(a->store, &who, &scope, id, text, &message_id, &d);
 	json_decref(body);
 	if (err == CT_ERR_NOT_FOUND) {
 		http_error(res, err, "no such conversation", NULL, -1);

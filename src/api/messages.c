@@ -30,13 +30,13 @@ void api_messages_ingest(http_request *req, http_response *res)
 	if (http_body_json(req, res, &body) != CT_OK)
 		return;
 	ingest_limits lim = {(size_t)a->cfg.ingest_max_batch, (size_t)a->cfg.ingest_max_text,
-			     a->cfg.reopen_window_s * 1000};
+			     a->cfg.reopen_window_s * 1000, http_principal(req)->channel_id};
 	ingest_batch b;
 	ct_err err = ingest_parse(body, &lim, time_now_ms(), &b);
 	if (!err)
 		err = ingest_commit(a->store, &lim, &b);
 	if (err) {
-		if (err == CT_ERR_INVALID || err == CT_ERR_TOO_LARGE)
+		if (err == CT_ERR_INVALID || err == CT_ERR_TOO_LARGE || err == CT_ERR_FORBIDDEN)
 			http_error(res, err, buf_cstr(&b.err_msg), b.err_field[0] ? b.err_field : NULL,
 				   b.err_index);
 		else

@@ -3,12 +3,15 @@
  * replies leave as a JSON POST to the channel's config.webhook_url.
  *
  * Each POST carries an Idempotency-Key header (also in the body), stable
- * across retries, so the receiver can drop a repeat. 2xx is delivered (a
+ * across retries, so the receiver can drop a repeat. With the secret
+ * webhook_secret set, X-Cluetrain-Signature: sha256=<hex HMAC-SHA256 of the
+ * body> lets the receiver check that the POST comes from this server. 2xx is delivered (a
  * JSON body {"external_id": "..."} is recorded when present); 408, 425, 429
  * and 5xx or a network error are retried (Retry-After honoured); any other
  * 4xx is permanent.
  */
 #include <curl/curl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +76,21 @@ static ct_err judge_status(long status, response *r, channel_outcome *out)
 	return CT_ERR_IO;
 }
 
-static ct_err api_send_reply(const json_t *config, const channel_reply *rp, int timeout_s,
-			     channel_outcome *out)
+/* "X-Cluetrain-Signature: sha256=<hex>" for body with secret, into header. */
+static void sign_body(const char *secret, const char *body, char *header, size_t size)
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
+	crypto_auth_hmacsha256_final(&st, mac);
+	char hex[2 * crypto_auth_hmacsha256_BYTES + 1];
+	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
+	snprintf(header, size, "X-Cluetrain-Signature: sha256=%s", hex);
+}
+
+static ct_err api_send_reply(const json_t *config, const json_t *secrets,
+			     const channel_reply *rp, int timeout_s, channel_outcome *out)
 {
 	const char *url = json_string_value(json_object_get(config, "webhook_url"));
 	if (!url || !*url) {
@@ -91,6 +107,12 @@ static ct_err api_send_reply(const json_t *config, const channel_reply *rp, int 
 	snprintf(key_header, sizeof(key_header), "Idempotency-Key: %s", rp->idempotency_key);
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
 	headers = curl_slist_append(headers, key_header);
+	const char *secret = json_string_value(json_object_get(secrets, "webhook_secret"));
+	if (secret && *secret) {
+		char signature[128];
+		sign_body(secret, text, signature, sizeof(signature));
+		headers = curl_slist_append(headers, signature);
+	}
 	CURL *curl = curl_easy_init();
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -177,7 +177,7 @@ static int commit_all(app *a, FILE *f, const char *name, const ingest_limits *li
 int cli_import_file(app *a, FILE *f, const char *name, int64_t newest_at, int *imported)
 {
 	ingest_limits lim = {IMPORT_BATCH, (size_t)a->cfg.ingest_max_text,
-			     a->cfg.reopen_window_s * 1000};
+			     a->cfg.reopen_window_s * 1000, 0};
 	long long count = 0;
 	int64_t newest = 0;
 	int rc = validate_all(a, f, name, &lim, &count, &newest);

@@ -96,6 +96,23 @@ done:
 	return err;
 }
 
+json_t *seal_open_object(const seal_key *key, const char *sealed)
+{
+	if (!sealed)
+		return json_object();
+	buf plain;
+	buf_init(&plain, 1 << 20);
+	json_t *v = NULL;
+	if (seal_open(key, sealed, &plain) == CT_OK)
+		v = json_loadb(plain.data, plain.len, 0, NULL);
+	sodium_memzero(plain.data ? plain.data : "", plain.len);
+	buf_free(&plain);
+	if (json_is_object(v))
+		return v;
+	json_decref(v);
+	return json_object();
+}
+
 void seal_key_wipe(seal_key *key)
 {
 	sodium_memzero(key->bytes, SEAL_KEY_BYTES);

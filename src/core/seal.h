@@ -10,6 +10,7 @@
 #ifndef CT_SEAL_H
 #define CT_SEAL_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -32,6 +33,11 @@ char *seal_text(const seal_key *key, const char *plain, size_t len);
 /* Open sealed text into out (cleared first). CT_ERR_INVALID when it was not
  * sealed with this key or was changed. */
 ct_err seal_open(const seal_key *key, const char *sealed, buf *out);
+
+/* Open sealed JSON text holding an object (NULL sealed: none). Returns the
+ * object, or an empty one when there is none or it cannot be opened. New
+ * reference; drop it as soon as it is no longer needed. */
+json_t *seal_open_object(const seal_key *key, const char *sealed);
 
 /* Overwrite a key in memory. */
 void seal_key_wipe(seal_key *key);

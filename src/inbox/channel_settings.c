@@ -3,6 +3,7 @@
  * (see inbox.h). A channel has a kind (which adapter handles it), a unique
  * name that messages refer to, and a JSON config for its adapter.
  */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,23 +12,36 @@
 #include "inbox/inbox.h"
 #include "inbox/views.h"
 
-static const char SQL_LIST[] = "SELECT id, kind, name, config, created_at FROM channels ORDER BY id";
-static const char SQL_GET[] = "SELECT id, kind, name, config, created_at FROM channels WHERE id = $1";
-static const char SQL_INSERT[] = "INSERT INTO channels (kind, name, config, created_at)"
-				 " VALUES ($1, $2, $3, $4) RETURNING id";
+#define CHANNEL_COLUMNS "id, kind, name, config, created_at, secrets"
+static const char SQL_LIST[] = "SELECT " CHANNEL_COLUMNS " FROM channels ORDER BY id";
+static const char SQL_GET[] = "SELECT " CHANNEL_COLUMNS " FROM channels WHERE id = $1";
+static const char SQL_INSERT[] = "INSERT INTO channels (kind, name, config, secrets, created_at)"
+				 " VALUES ($1, $2, $3, $4, $5) RETURNING id";
 static const char SQL_SET_CONFIG[] = "UPDATE channels SET config = $2 WHERE id = $1";
+static const char SQL_SET_SECRETS[] = "UPDATE channels SET secrets = $2 WHERE id = $1";
+static const char SQL_SECRETS_OF[] = "SELECT secrets FROM channels WHERE id = $1";
 
-static json_t *channel_row(store_stmt *st)
+/* A channel as the API shows it: its secrets by name only. */
+static json_t *channel_row(store_stmt *st, const seal_key *key)
 {
 	json_t *config = json_loads(store_col_text(st, 3), 0, NULL);
-	json_t *v = json_pack("{s:I, s:s, s:s, s:o, s:o}", "id", (json_int_t)store_col_int(st, 0),
-			      "kind", store_col_text(st, 1), "name", store_col_text(st, 2),
-			      "config", config ? config : json_object(), "created_at",
+	json_t *names = json_array();
+	json_t *secrets = seal_open_object(key, store_col_text(st, 5));
+	const char *name;
+	json_t *value;
+	json_object_foreach(secrets, name, value) json_array_append_new(names, json_string(name));
+	json_decref(secrets);
+	json_t *v = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o}", "id",
+			      (json_int_t)store_col_int(st, 0), "kind", store_col_text(st, 1),
+			      "name", store_col_text(st, 2), "config",
+			      config ? config : json_object(), "secrets", names, "created_at",
 			      view_time(st, 4));
 	return v;
 }
 
-ct_err channel_settings_list(store_conn *c, json_t **data)
+
+
+ct_err channel_settings_list(store_conn *c, const seal_key *key, json_t **data)
 {
 	*data = json_array();
 	store_stmt *st = store_prepare(c, SQL_LIST);
@@ -35,12 +49,12 @@ ct_err channel_settings_list(store_conn *c, json_t **data)
 		return CT_ERR_STORE;
 	int rc;
 	while ((rc = store_step(st)) == STORE_ROW)
-		json_array_append_new(*data, channel_row(st));
+		json_array_append_new(*data, channel_row(st, key));
 	store_reset(st);
 	return rc == STORE_ERROR ? CT_ERR_STORE : CT_OK;
 }
 
-ct_err channel_settings_get(store_conn *c, int64_t id, json_t **out)
+ct_err channel_settings_get(store_conn *c, const seal_key *key, int64_t id, json_t **out)
 {
 	*out = NULL;
 	store_stmt *st = store_prepare(c, SQL_GET);
@@ -49,7 +63,7 @@ ct_err channel_settings_get(store_conn *c, int64_t id, json_t **out)
 	store_bind_int(st, 1, id);
 	int rc = store_step(st);
 	if (rc == STORE_ROW)
-		*out = channel_row(st);
+		*out = channel_row(st, key);
 	store_reset(st);
 	return rc == STORE_ROW ? CT_OK : rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
 }
@@ -70,12 +84,69 @@ static ct_err check_config(json_t *config, err_detail *d)
 	return CT_OK;
 }
 
+/* secrets: an object of strings (null removes a secret). */
+static ct_err check_secrets(json_t *secrets, err_detail *d)
+{
+	if (!secrets)
+		return CT_OK;
+	if (!json_is_object(secrets))
+		return err_set(d, CT_ERR_INVALID, "secrets", "secrets must be an object of strings");
+	const char *name;
+	json_t *v;
+	json_object_foreach(secrets, name, v) if (!(json_is_string(v) || json_is_null(v)) ||
+						  strlen(name) > 64 ||
+						  json_string_length(v) > 8192) return err_set(
+		d, CT_ERR_INVALID, "secrets", "each secret must be a string of at most 8 KiB");
+	return CT_OK;
+}
+
 typedef struct channel_write {
+	const actor *who;
+	const seal_key *key;
 	const char *kind, *name;
-	char *config;
+	json_t *config;  /* borrowed; NULL keeps the config */
+	json_t *secrets; /* borrowed; changes to merge, NULL keeps them */
 	int64_t id;
 	err_detail *d;
 } channel_write;
+
+/* The sealed text of the channel's secrets with x->secrets merged in. */
+static char *merged_secrets(store_conn *c, channel_write *x)
+{
+	json_t *current = json_object();
+	store_stmt *st = x->id ? store_prepare(c, SQL_SECRETS_OF) : NULL;
+	if (st) {
+		store_bind_int(st, 1, x->id);
+		if (store_step(st) == STORE_ROW) {
+			json_decref(current);
+			current = seal_open_object(x->key, store_col_text(st, 0));
+		}
+		store_reset(st);
+	}
+	const char *name;
+	json_t *v;
+	json_object_foreach(x->secrets, name, v)
+	{
+		if (json_is_null(v))
+			json_object_del(current, name);
+		else
+			json_object_set(current, name, v);
+	}
+	char *plain = json_dumps(current, JSON_COMPACT);
+	char *sealed = seal_text(x->key, plain, strlen(plain));
+	sodium_memzero(plain, strlen(plain));
+	free(plain);
+	json_decref(current);
+	return sealed;
+}
+
+/* What the audit log records of a channel: never the secrets' values. */
+static json_t *audit_view(store_conn *c, channel_write *x)
+{
+	json_t *v = NULL;
+	channel_settings_get(c, x->key, x->id, &v);
+	return v;
+}
 
 static ct_err insert_channel(store_conn *c, void *arg)
 {
@@ -83,17 +154,27 @@ static ct_err insert_channel(store_conn *c, void *arg)
 	store_stmt *st = store_prepare(c, SQL_INSERT);
 	if (!st)
 		return CT_ERR_STORE;
+	char *config = json_dumps(x->config, JSON_COMPACT);
+	char *sealed = x->secrets ? merged_secrets(c, x) : NULL;
 	store_bind_text(st, 1, x->kind);
 	store_bind_text(st, 2, x->name);
-	store_bind_text(st, 3, x->config);
-	store_bind_int(st, 4, time_now_ms());
+	store_bind_text(st, 3, config);
+	store_bind_text(st, 4, sealed);
+	store_bind_int(st, 5, time_now_ms());
 	ct_err err = store_one_int(st, &x->id);
+	free(config);
+	free(sealed);
 	if (err == CT_ERR_CONFLICT)
-		err_set(x->d, err, "name", "a channel with this name exists");
+		return err_set(x->d, err, "name", "a channel with this name exists");
+	json_t *after = err ? NULL : audit_view(c, x);
+	if (!err)
+		err = audit_record_json(c, x->who, "channel.created", "channel", x->id, NULL, after);
+	json_decref(after);
 	return err;
 }
 
-ct_err channel_settings_create(store *s, json_t *body, int64_t *id, err_detail *d)
+ct_err channel_settings_create(store *s, const actor *who, const seal_key *key, json_t *body,
+			       int64_t *id, err_detail *d)
 {
 	const char *kind = json_string_value(json_object_get(body, "kind"));
 	const char *name = json_string_value(json_object_get(body, "name"));
@@ -102,46 +183,61 @@ ct_err channel_settings_create(store *s, json_t *body, int64_t *id, err_detail *
 		return err_set(d, CT_ERR_INVALID, "kind", "kind must name a channel kind (api)");
 	if (!name || !*name || strlen(name) > 64)
 		return err_set(d, CT_ERR_INVALID, "name", "name must be 1 to 64 bytes");
-	if (!config)
-		config = json_object();
-	else
-		json_incref(config);
-	ct_err err = check_config(config, d);
-	channel_write x = {kind, name, NULL, 0, d};
-	if (!err) {
-		x.config = json_dumps(config, JSON_COMPACT);
+	json_t *empty = json_object();
+	ct_err err = check_config(config ? config : empty, d);
+	if (!err)
+		err = check_secrets(json_object_get(body, "secrets"), d);
+	channel_write x = {who, key, kind, name, config ? config : empty,
+			   json_object_get(body, "secrets"), 0, d};
+	if (!err)
 		err = store_write(s, insert_channel, &x);
-	}
-	free(x.config);
-	json_decref(config);
+	json_decref(empty);
 	*id = x.id;
 	return err;
 }
 
-static ct_err set_config(store_conn *c, void *arg)
+static ct_err update_channel(store_conn *c, void *arg)
 {
 	channel_write *x = arg;
-	store_stmt *st = store_prepare(c, SQL_SET_CONFIG);
-	if (!st)
-		return CT_ERR_STORE;
-	store_bind_int(st, 1, x->id);
-	store_bind_text(st, 2, x->config);
-	ct_err err = store_run(st);
-	if (!err && store_changes(c) == 0)
-		err = CT_ERR_NOT_FOUND;
+	json_t *before = audit_view(c, x);
+	if (!before)
+		return CT_ERR_NOT_FOUND;
+	ct_err err = CT_OK;
+	store_stmt *st;
+	if (x->config && (st = store_prepare(c, SQL_SET_CONFIG))) {
+		char *config = json_dumps(x->config, JSON_COMPACT);
+		store_bind_int(st, 1, x->id);
+		store_bind_text(st, 2, config);
+		err = store_run(st);
+		free(config);
+	}
+	if (!err && x->secrets && (st = store_prepare(c, SQL_SET_SECRETS))) {
+		char *sealed = merged_secrets(c, x);
+		store_bind_int(st, 1, x->id);
+		store_bind_text(st, 2, sealed);
+		err = store_run(st);
+		free(sealed);
+	}
+	json_t *after = err ? NULL : audit_view(c, x);
+	if (!err)
+		err = audit_record_json(c, x->who, "channel.updated", "channel", x->id, before, after);
+	json_decref(before);
+	json_decref(after);
 	return err;
 }
 
-ct_err channel_settings_update(store *s, int64_t id, json_t *body, err_detail *d)
+ct_err channel_settings_update(store *s, const actor *who, const seal_key *key, int64_t id,
+			       json_t *body, err_detail *d)
 {
 	json_t *config = json_object_get(body, "config");
-	if (!config)
-		return err_set(d, CT_ERR_INVALID, "config", "config is required");
-	ct_err err = check_config(config, d);
+	json_t *secrets = json_object_get(body, "secrets");
+	if (!config && !secrets)
+		return err_set(d, CT_ERR_INVALID, "config", "config or secrets is required");
+	ct_err err = config ? check_config(config, d) : CT_OK;
+	if (!err)
+		err = check_secrets(secrets, d);
 	if (err)
 		return err;
-	channel_write x = {NULL, NULL, json_dumps(config, JSON_COMPACT), id, d};
-	err = store_write(s, set_config, &x);
-	free(x.config);
-	return err;
+	channel_write x = {who, key, NULL, NULL, config, secrets, id, d};
+	return store_write(s, update_channel, &x);
 }

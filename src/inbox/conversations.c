@@ -63,6 +63,38 @@ static ct_err parse_cursor(const char *cursor, int64_t *activity, int64_t *id)
 	return CT_OK;
 }
 
+/* The scope's condition on conversations (alias c), with its values bound. */
+static void scope_where(const inbox_scope *scope, buf *sql, binds *b)
+{
+	if (scope->agent_user_id) {
+		int u = bind_num(b, scope->agent_user_id);
+		buf_printf(sql,
+			   " AND (c.assignee_id = $%d OR c.team_id IN"
+			   " (SELECT team_id FROM team_members WHERE user_id = $%d))",
+			   u, u);
+	}
+	if (scope->channel_id)
+		buf_printf(sql, " AND c.channel_id = $%d", bind_num(b, scope->channel_id));
+}
+
+ct_err inbox_check_access(store_conn *c, const inbox_scope *scope, int64_t conversation_id)
+{
+	buf sql;
+	buf_init(&sql, 1024);
+	binds b = {0};
+	buf_printf(&sql, "SELECT c.id FROM conversations c WHERE c.id = $%d",
+		   bind_num(&b, conversation_id));
+	scope_where(scope, &sql, &b);
+	store_stmt *st = store_prepare(c, buf_cstr(&sql));
+	buf_free(&sql);
+	if (!st)
+		return CT_ERR_STORE;
+	for (int i = 0; i < b.n; i++)
+		store_bind_int(st, i + 1, b.num[i]);
+	int64_t found;
+	return store_one_int(st, &found);
+}
+
 /* Append the WHERE conditions of f to sql, collecting bound values. */
 static ct_err build_where(store_conn *c, const inbox_filter *f, buf *sql, binds *b, buf *match,
 			  err_detail *d)
@@ -112,8 +144,8 @@ static ct_err build_where(store_conn *c, const inbox_filter *f, buf *sql, binds 
 	return CT_OK;
 }
 
-ct_err inbox_list(store_conn *c, const inbox_filter *f, json_t **data, buf *next_cursor,
-		  err_detail *d)
+ct_err inbox_list(store_conn *c, const inbox_scope *scope, const inbox_filter *f, json_t **data,
+		  buf *next_cursor, err_detail *d)
 {
 	*data = NULL;
 	buf sql, match;
@@ -122,6 +154,7 @@ ct_err inbox_list(store_conn *c, const inbox_filter *f, json_t **data, buf *next
 	binds b = {0};
 	int limit = f->limit > 0 && f->limit <= INBOX_LIST_MAX ? f->limit : 50;
 	buf_puts(&sql, "SELECT " CONVERSATION_COLUMNS CONVERSATION_FROM " WHERE 1 = 1");
+	scope_where(scope, &sql, &b);
 	ct_err err = build_where(c, f, &sql, &b, &match, d);
 	if (err)
 		goto out;
@@ -164,9 +197,12 @@ static const char SQL_CONVERSATION_BY_ID[] =
 static const char SQL_MESSAGES_OF[] = "SELECT " MESSAGE_COLUMNS " FROM messages m"
 				      " WHERE m.conversation_id = $1 ORDER BY m.id LIMIT 1000";
 
-ct_err inbox_get(store_conn *c, int64_t id, json_t **out)
+ct_err inbox_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out)
 {
 	*out = NULL;
+	ct_err access = inbox_check_access(c, scope, id);
+	if (access)
+		return access;
 	store_stmt *st = store_prepare(c, SQL_CONVERSATION_BY_ID);
 	if (!st)
 		return CT_ERR_STORE;

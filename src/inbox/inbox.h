@@ -13,14 +13,31 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "audit/audit.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/events.h"
+#include "core/seal.h"
 #include "store/store.h"
 
 #define INBOX_LIST_MAX 200
 #define INBOX_SEARCH_MAX 100
 #define INBOX_TEXT_MAX (64 * 1024)
+
+/*
+ * Whose view: an agent sees the conversations of their teams and those
+ * assigned to them; a channel-scoped API token sees its channel. Zero
+ * fields mean no restriction (admins, supervisors, viewers, other tokens).
+ * A conversation outside the scope is "not found", never "forbidden", so
+ * its existence does not leak.
+ */
+typedef struct inbox_scope {
+	int64_t agent_user_id;
+	int64_t channel_id;
+} inbox_scope;
+
+/* CT_OK when the conversation exists and is in scope, else CT_ERR_NOT_FOUND. */
+ct_err inbox_check_access(store_conn *c, const inbox_scope *scope, int64_t conversation_id);
 
 typedef struct inbox_filter {
 	const char *status;   /* NULL: any */
@@ -38,21 +55,16 @@ typedef struct inbox_filter {
 
 /* One page of conversations, newest activity first. *data is an array;
  * next_cursor gets the cursor of the following page ("" when last). */
-ct_err inbox_list(store_conn *c, const inbox_filter *f, json_t **data, buf *next_cursor,
-		  err_detail *d);
+ct_err inbox_list(store_conn *c, const inbox_scope *scope, const inbox_filter *f, json_t **data,
+		  buf *next_cursor, err_detail *d);
 
 /* A conversation with its messages (oldest first). CT_ERR_NOT_FOUND. */
-ct_err inbox_get(store_conn *c, int64_t id, json_t **out);
+ct_err inbox_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out);
 
 /* Apply a PATCH (status, assignee_id, team_id, priority, tags) to a
  * conversation; CT_ERR_INVALID with d naming the field. */
-ct_err inbox_update(store *s, int64_t id, json_t *patch, err_detail *d);
-
-/* Who writes a reply or note. */
-typedef struct inbox_author {
-	int64_t user_id; /* 0 for an API token */
-	const char *name;
-} inbox_author;
+ct_err inbox_update(store *s, const actor *who, const inbox_scope *scope, int64_t id,
+		    json_t *patch, err_detail *d);
 
 /*
  * A reply: stores an outbound message in state "queued" and a durable job
@@ -60,29 +72,36 @@ typedef struct inbox_author {
  * retried request return the first reply instead of sending twice; *created
  * says which happened. *message_id is the reply's id.
  */
-ct_err inbox_reply(store *s, int64_t conversation_id, const char *text, const inbox_author *a,
-		   const char *client_key, int max_attempts, int64_t *message_id, int *created,
-		   err_detail *d);
+ct_err inbox_reply(store *s, const actor *who, const inbox_scope *scope, int64_t conversation_id,
+		   const char *text, const char *client_key, int max_attempts,
+		   int64_t *message_id, int *created, err_detail *d);
 
 /* An internal note (never sent anywhere). */
-ct_err inbox_note(store *s, int64_t conversation_id, const char *text, const inbox_author *a,
-		  int64_t *message_id, err_detail *d);
+ct_err inbox_note(store *s, const actor *who, const inbox_scope *scope, int64_t conversation_id,
+		  const char *text, int64_t *message_id, err_detail *d);
 
 /* One message as JSON. CT_ERR_NOT_FOUND. */
 ct_err inbox_message(store_conn *c, int64_t id, json_t **out);
 
 /* Full-text search over messages, newest first (see store_fts_search). */
-ct_err inbox_search(store_conn *c, const char *q, int64_t before, int limit, json_t **data,
-		    int64_t *next_before, err_detail *d);
+ct_err inbox_search(store_conn *c, const inbox_scope *scope, const char *q, int64_t before,
+		    int limit, json_t **data, int64_t *next_before, err_detail *d);
 
 /* Publish "type" with {"conversation_id": .., "message_id": ..} (0s omitted). */
 void inbox_publish(events_hub *h, const char *type, int64_t conversation_id, int64_t message_id);
 
-/* Channels as settings: list (config included; secrets arrive encrypted with
- * the channels issue and are never returned), create, change config. */
-ct_err channel_settings_list(store_conn *c, json_t **data);
-ct_err channel_settings_get(store_conn *c, int64_t id, json_t **out);
-ct_err channel_settings_create(store *s, json_t *body, int64_t *id, err_detail *d);
-ct_err channel_settings_update(store *s, int64_t id, json_t *body, err_detail *d);
+/*
+ * Channels as settings: kind, name, config (plain JSON) and secrets (API
+ * keys, passwords: sealed with the installation's key, listed by name only,
+ * never returned or logged). create takes {kind, name, config, secrets};
+ * update merges {config, secrets} (a null secret removes it). Audited.
+ */
+ct_err channel_settings_list(store_conn *c, const seal_key *key, json_t **data);
+ct_err channel_settings_get(store_conn *c, const seal_key *key, int64_t id, json_t **out);
+ct_err channel_settings_create(store *s, const actor *who, const seal_key *key, json_t *body,
+			       int64_t *id, err_detail *d);
+ct_err channel_settings_update(store *s, const actor *who, const seal_key *key, int64_t id,
+			       json_t *body, err_detail *d);
+
 
 #endif

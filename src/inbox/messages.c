@@ -20,7 +20,8 @@ static const char SQL_MESSAGE_BY_KEY[] = "SELECT id FROM messages WHERE idempote
 static const char SQL_OUT_INSERT[] =
 	"INSERT INTO messages (conversation_id, channel_id, direction, author_user_id,"
 	" author_name, text, created_at, received_at, delivery_state, idempotency_key)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id";
+	" VALUES ($1, $2, $3, $4, coalesce((SELECT name FROM users WHERE id = $4), $5), $6, $7, $7,"
+	" $8, $9) RETURNING id";
 static const char SQL_TOUCH_REPLY[] =
 	"UPDATE conversations SET last_activity_at = max(last_activity_at, $2),"
 	" snippet = substr($3, 1, 200), message_count = message_count + 1,"
@@ -32,7 +33,8 @@ static const char SQL_MESSAGE_BY_ID[] = "SELECT " MESSAGE_COLUMNS " FROM message
 typedef struct outbound_ctx {
 	int64_t conversation_id;
 	const char *text;
-	const inbox_author *author;
+	const actor *author;
+	const inbox_scope *scope;
 	const char *direction; /* "out" or "note" */
 	char key[192];         /* idempotency key */
 	int client_key;        /* key came from the client: look for a replay */
@@ -68,6 +70,9 @@ static ct_err insert_outbound(store_conn *c, void *arg)
 {
 	outbound_ctx *x = arg;
 	int64_t channel_id = 0, now = time_now_ms();
+	ct_err access = inbox_check_access(c, x->scope, x->conversation_id);
+	if (access)
+		return access;
 	store_stmt *st = store_prepare(c, SQL_CONVERSATION_CHANNEL);
 	if (!st)
 		return CT_ERR_STORE;
@@ -113,18 +118,28 @@ static ct_err insert_outbound(store_conn *c, void *arg)
 		store_bind_int(st, 2, now);
 		store_bind_text(st, 3, x->text);
 	}
-	return store_run(st);
+	err = store_run(st);
+	/* The audit entry names the message; its text stays in one place only,
+	 * so erasing a contact's data leaves no copy behind. */
+	json_t *after = json_pack("{s:I}", "message_id", (json_int_t)x->message_id);
+	if (!err)
+		err = audit_record_json(c, x->author, reply ? "conversation.replied"
+							     : "conversation.noted",
+					"conversation", x->conversation_id, NULL, after);
+	json_decref(after);
+	return err;
 }
 
-ct_err inbox_reply(store *s, int64_t conversation_id, const char *text, const inbox_author *a,
-		   const char *client_key, int max_attempts, int64_t *message_id, int *created,
-		   err_detail *d)
+ct_err inbox_reply(store *s, const actor *who, const inbox_scope *scope, int64_t conversation_id,
+		   const char *text, const char *client_key, int max_attempts,
+		   int64_t *message_id, int *created, err_detail *d)
 {
 	ct_err err = check_text(text, d);
 	if (err)
 		return err;
-	outbound_ctx x = {.conversation_id = conversation_id, .text = text, .author = a,
-			  .direction = "out", .max_attempts = max_attempts};
+	const actor *a = who;
+	outbound_ctx x = {.conversation_id = conversation_id, .text = text, .author = who,
+			  .scope = scope, .direction = "out", .max_attempts = max_attempts};
 	if (client_key) {
 		if (strlen(client_key) > 128)
 			return err_set(d, CT_ERR_INVALID, "Idempotency-Key",
@@ -144,14 +159,14 @@ ct_err inbox_reply(store *s, int64_t conversation_id, const char *text, const in
 	return err;
 }
 
-ct_err inbox_note(store *s, int64_t conversation_id, const char *text, const inbox_author *a,
-		  int64_t *message_id, err_detail *d)
+ct_err inbox_note(store *s, const actor *who, const inbox_scope *scope, int64_t conversation_id,
+		  const char *text, int64_t *message_id, err_detail *d)
 {
 	ct_err err = check_text(text, d);
 	if (err)
 		return err;
-	outbound_ctx x = {.conversation_id = conversation_id, .text = text, .author = a,
-			  .direction = "note"};
+	outbound_ctx x = {.conversation_id = conversation_id, .text = text, .author = who,
+			  .scope = scope, .direction = "note"};
 	err = store_write(s, insert_outbound, &x);
 	*message_id = x.message_id;
 	return err;
@@ -171,8 +186,8 @@ ct_err inbox_message(store_conn *c, int64_t id, json_t **out)
 	return rc == STORE_ROW ? CT_OK : rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
 }
 
-ct_err inbox_search(store_conn *c, const char *q, int64_t before, int limit, json_t **data,
-		    int64_t *next_before, err_detail *d)
+ct_err inbox_search(store_conn *c, const inbox_scope *scope, const char *q, int64_t before,
+		    int limit, json_t **data, int64_t *next_before, err_detail *d)
 {
 	*data = NULL;
 	*next_before = 0;
@@ -188,9 +203,15 @@ ct_err inbox_search(store_conn *c, const char *q, int64_t before, int limit, jso
 	if (err)
 		return err;
 	*data = json_array();
+	int scoped = scope->agent_user_id || scope->channel_id;
 	for (int i = 0; i < n && i < limit; i++) {
 		json_t *m = NULL;
-		if (inbox_message(c, ids[i], &m) == CT_OK)
+		if (inbox_message(c, ids[i], &m) != CT_OK)
+			continue;
+		int64_t conv = json_integer_value(json_object_get(m, "conversation_id"));
+		if (scoped && inbox_check_access(c, scope, conv) != CT_OK)
+			json_decref(m); /* outside the caller's view */
+		else
 			json_array_append_new(*data, m);
 	}
 	if (n > limit)

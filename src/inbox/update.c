@@ -15,7 +15,6 @@
 #define TAGS_MAX 20
 #define TAG_MAX_BYTES 64
 
-static const char SQL_EXISTS[] = "SELECT id FROM conversations WHERE id = $1";
 static const char SQL_SET_STATUS[] =
 	"UPDATE conversations SET status = $2, resolved_at = $3, snoozed_until = NULL WHERE id = $1";
 static const char SQL_SET_PRIORITY[] = "UPDATE conversations SET priority = $2 WHERE id = $1";
@@ -30,10 +29,48 @@ static const char SQL_TAG_ADD[] = "INSERT INTO conversation_tags (conversation_i
 				  " VALUES ($1, $2) ON CONFLICT DO NOTHING";
 
 typedef struct update_ctx {
+	const actor *who;
+	const inbox_scope *scope;
 	int64_t id;
 	json_t *patch;
 	err_detail *d;
 } update_ctx;
+
+static const char SQL_SNAPSHOT[] =
+	"SELECT status, priority, assignee_id, team_id FROM conversations WHERE id = $1";
+static const char SQL_TAG_NAMES[] =
+	"SELECT t.name FROM conversation_tags ct JOIN tags t ON t.id = ct.tag_id"
+	" WHERE ct.conversation_id = $1 ORDER BY t.name";
+
+/* What the audit log records of a conversation: the fields a patch changes. */
+static json_t *snapshot(store_conn *c, int64_t id)
+{
+	json_t *v = json_object();
+	store_stmt *st = store_prepare(c, SQL_SNAPSHOT);
+	if (st) {
+		store_bind_int(st, 1, id);
+		if (store_step(st) == STORE_ROW) {
+			json_object_set_new(v, "status", json_string(store_col_text(st, 0)));
+			json_object_set_new(v, "priority", json_string(store_col_text(st, 1)));
+			json_object_set_new(v, "assignee_id", store_col_is_null(st, 2)
+								      ? json_null()
+								      : json_integer(store_col_int(st, 2)));
+			json_object_set_new(v, "team_id", store_col_is_null(st, 3)
+								  ? json_null()
+								  : json_integer(store_col_int(st, 3)));
+		}
+		store_reset(st);
+	}
+	json_t *tags = json_array();
+	if ((st = store_prepare(c, SQL_TAG_NAMES))) {
+		store_bind_int(st, 1, id);
+		while (store_step(st) == STORE_ROW)
+			json_array_append_new(tags, json_string(store_col_text(st, 0)));
+		store_reset(st);
+	}
+	json_object_set_new(v, "tags", tags);
+	return v;
+}
 
 static int one_of(const char *s, const char *const *allowed)
 {
@@ -193,9 +230,10 @@ static ct_err set_tags(store_conn *c, update_ctx *x)
 static ct_err apply_patch(store_conn *c, void *arg)
 {
 	update_ctx *x = arg;
-	ct_err err = lookup(c, SQL_EXISTS, x->id);
+	ct_err err = inbox_check_access(c, x->scope, x->id);
 	if (err)
 		return err;
+	json_t *before = snapshot(c, x->id);
 	json_t *status = json_object_get(x->patch, "status");
 	if (status) {
 		store_stmt *st = store_prepare(c, SQL_SET_STATUS);
@@ -218,14 +256,21 @@ static ct_err apply_patch(store_conn *c, void *arg)
 		err = set_ref(c, x, "team_id", SQL_TEAM_EXISTS, SQL_SET_TEAM);
 	if (!err)
 		err = set_tags(c, x);
+	json_t *after = err ? NULL : snapshot(c, x->id);
+	if (!err)
+		err = audit_record_json(c, x->who, "conversation.updated", "conversation", x->id,
+					before, after);
+	json_decref(before);
+	json_decref(after);
 	return err;
 }
 
-ct_err inbox_update(store *s, int64_t id, json_t *patch, err_detail *d)
+ct_err inbox_update(store *s, const actor *who, const inbox_scope *scope, int64_t id,
+		    json_t *patch, err_detail *d)
 {
 	ct_err err = validate_patch(patch, d);
 	if (err)
 		return err;
-	update_ctx x = {id, patch, d};
+	update_ctx x = {who, scope, id, patch, d};
 	return store_write(s, apply_patch, &x);
 }

@@ -249,6 +249,13 @@ static ct_err commit_one(store_conn *c, commit_ctx *x, size_t i)
 		buf_printf(&b->err_msg, "unknown channel '%.64s'", m->channel);
 		return CT_ERR_INVALID;
 	}
+	if (!err && x->lim->only_channel_id && r->channel_id != x->lim->only_channel_id) {
+		b->err_index = b->single ? -1 : (int)i;
+		snprintf(b->err_field, sizeof(b->err_field), "channel");
+		buf_reset(&b->err_msg);
+		buf_puts(&b->err_msg, "this token may only write to its own channel");
+		return CT_ERR_FORBIDDEN;
+	}
 	if (!err)
 		err = find_duplicate(c, m, r);
 	if (err || r->duplicate)

@@ -25,6 +25,7 @@ typedef struct ingest_limits {
 	size_t max_batch;         /* messages in one batch */
 	size_t max_text;          /* bytes of one text */
 	int64_t reopen_window_ms; /* a resolved conversation re-opens within this */
+	int64_t only_channel_id;  /* a channel-scoped token's channel; 0: any */
 } ingest_limits;
 
 /* One validated message. Strings point into the batch's JSON (borrowed). */

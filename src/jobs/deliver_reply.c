@@ -17,7 +17,7 @@
 
 static const char SQL_REPLY_CONTEXT[] =
 	"SELECT m.text, m.author_name, m.created_at, m.conversation_id, c.thread_key,"
-	" ch.kind, ch.config,"
+	" ch.kind, ch.config, ch.secrets,"
 	" (SELECT i.external_id FROM messages mi JOIN identities i ON i.id = mi.identity_id"
 	"   WHERE mi.conversation_id = m.conversation_id AND mi.direction = 'in'"
 	"   ORDER BY mi.id DESC LIMIT 1),"
@@ -73,22 +73,25 @@ static ct_err run(app *a, const job *j, job_outcome *out)
 		.author_name = store_col_text(st, 1),
 		.created_at = created,
 		.thread_id = store_col_text(st, 4),
-		.recipient_id = store_col_text(st, 7),
-		.recipient_handle = store_col_text(st, 8),
-		.recipient_name = store_col_text(st, 9),
-		.in_reply_to = store_col_text(st, 10),
+		.recipient_id = store_col_text(st, 8),
+		.recipient_handle = store_col_text(st, 9),
+		.recipient_name = store_col_text(st, 10),
+		.in_reply_to = store_col_text(st, 11),
 	};
 	const char *kind = store_col_text(st, 5);
 	json_t *channel_config = json_loads(store_col_text(st, 6), 0, NULL);
+	json_t *secrets = seal_open_object(&a->key, store_col_text(st, 7));
 	const channel_kind *adapter = channel_find(kind);
 	if (adapter) {
-		err = adapter->send_reply(channel_config, &reply, (int)a->cfg.jobs_timeout_s, out);
+		err = adapter->send_reply(channel_config, secrets, &reply,
+					  (int)a->cfg.jobs_timeout_s, out);
 	} else {
 		snprintf(out->error, sizeof(out->error), "channel kind '%.64s' cannot send", kind);
 		out->permanent = 1;
 		err = CT_ERR_INVALID;
 	}
 	json_decref(channel_config);
+	json_decref(secrets);
 	store_reset(st);
 out:
 	store_reader_release(a->store, c);
