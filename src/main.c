@@ -19,6 +19,7 @@ static const command commands[] = {
 	{"serve", cli_serve, N_("serve the API")},
 	{"migrate", cli_migrate, N_("bring the database schema up to date")},
 	{"token", cli_token, N_("create API tokens (token add)")},
+	{"user", cli_user, N_("manage user accounts (add, list, disable, passwd)")},
 	{"import", cli_import, N_("store messages from a JSON-lines file")},
 	{"export", cli_export, N_("write every message as JSON lines")},
 	{"backup", cli_backup, N_("copy the database while serving, verified")},

@@ -17,6 +17,8 @@
 #include "core/log.h"
 #include "http/server.h"
 #include "jobs/jobs.h"
+#include "jobs/kinds.h"
+#include "privacy/privacy.h"
 
 static int usage(int ok)
 {
@@ -60,6 +62,7 @@ int cli_serve(int argc, char **argv)
 	if (cli_open_app(data, 0, &a) != CLI_OK)
 		return CLI_FAILED;
 	const char *address = listen ? listen : a.cfg.listen;
+	jobs_register_kind(&privacy_retention_job);
 	a.jobs = jobs_start(&a);
 	http_server *srv = NULL;
 	buf msg;

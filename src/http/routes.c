@@ -54,6 +54,13 @@ const http_route http_routes[] = {
 	{"POST", "/api/v1/tokens", api_tokens_create, ROLE_ADMIN, 0, 0},
 	{"DELETE", "/api/v1/tokens/{id}", api_token_revoke, ROLE_ADMIN, 0, 0},
 	{"GET", "/api/v1/audit", api_audit_list, ROLE_ADMIN, 0, 0},
+
+	/* Contacts and privacy (GDPR/DSGVO). */
+	{"GET", "/api/v1/contacts/{id}", api_contact_get, ROLES_ANY, 0, 0},
+	{"GET", "/api/v1/contacts/{id}/export", api_contact_export, ROLE_ADMIN, 0, 0},
+	{"POST", "/api/v1/contacts/{id}/erase", api_contact_erase, ROLE_ADMIN, 0, 0},
+	{"GET", "/api/v1/retention", api_retention_get, ROLE_ADMIN, 0, 0},
+	{"POST", "/api/v1/retention/run", api_retention_run, ROLE_ADMIN, 0, 0},
 };
 
 const size_t http_routes_count = sizeof(http_routes) / sizeof(http_routes[0]);

@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "jobs/jobs.h"
 #include "jobs/kinds.h"
 
 static const char SQL_REPLY_CONTEXT[] =
@@ -141,4 +142,4 @@ static void announce(app *a, const job *j, ct_err result, int failed)
 	events_publish(a->events, "message.updated", data);
 }
 
-const job_kind job_deliver_reply = {"deliver_reply", run, record, announce};
+const job_kind job_deliver_reply = {JOB_DELIVER_REPLY, 0, run, record, announce};

@@ -25,6 +25,7 @@ typedef channel_outcome job_outcome;
 
 typedef struct job_kind {
 	const char *name;
+	int daily; /* the worker queues one such job each day (payload "{}") */
 	ct_err (*run)(app *a, const job *j, job_outcome *out);
 	ct_err (*record)(store_conn *c, const job *j, ct_err result, const job_outcome *out,
 			 int failed);
@@ -33,6 +34,12 @@ typedef struct job_kind {
 
 /* The kind with this name, or NULL. */
 const job_kind *job_kind_find(const char *name);
+
+/* Add a kind from a module above jobs/ (before jobs_start). */
+void jobs_register_kind(const job_kind *kind);
+
+/* The kinds that run daily, into out (at most max); returns how many. */
+int jobs_daily_kinds(const job_kind **out, int max);
 
 extern const job_kind job_deliver_reply;
 extern const job_kind job_send_mail;

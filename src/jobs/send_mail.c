@@ -71,4 +71,4 @@ static void announce(app *a, const job *j, ct_err result, int failed)
 	(void)a, (void)j, (void)result, (void)failed;
 }
 
-const job_kind job_send_mail = {JOB_SEND_MAIL, run, record, announce};
+const job_kind job_send_mail = {JOB_SEND_MAIL, 0, run, record, announce};

@@ -23,6 +23,7 @@
 
 struct jobs_worker {
 	app *app;
+	int64_t scheduled_day; /* the last day daily jobs were queued for */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -200,11 +201,45 @@ static int run_one(jobs_worker *w)
 	return 1;
 }
 
+typedef struct daily_ctx {
+	const job_kind **kinds;
+	int n;
+	int64_t day;
+} daily_ctx;
+
+/* Queue today's daily jobs. The key names the day, so a restart or a second
+ * node queuing the same day is refused by the unique key. */
+static ct_err queue_daily(store_conn *c, void *arg)
+{
+	daily_ctx *x = arg;
+	for (int i = 0; i < x->n; i++) {
+		char key[96];
+		snprintf(key, sizeof(key), "%s-day-%lld", x->kinds[i]->name, (long long)x->day);
+		ct_err err = jobs_enqueue(c, x->kinds[i]->name, "{}", key, 3, time_now_ms());
+		if (err && err != CT_ERR_CONFLICT)
+			return err;
+	}
+	return CT_OK;
+}
+
+static void schedule_daily(jobs_worker *w)
+{
+	int64_t day = time_now_ms() / 86400000;
+	if (day == w->scheduled_day)
+		return;
+	const job_kind *kinds[8];
+	daily_ctx x = {kinds, jobs_daily_kinds(kinds, 8), day};
+	if (x.n)
+		store_write(w->app->store, queue_daily, &x);
+	w->scheduled_day = day;
+}
+
 static void *worker_main(void *arg)
 {
 	jobs_worker *w = arg;
 	store_write(w->app->store, requeue_running, NULL);
 	for (;;) {
+		schedule_daily(w);
 		pthread_mutex_lock(&w->lock);
 		int stop = w->stopping;
 		w->woken = 0;

@@ -7,6 +7,10 @@ ALTER TABLE users ADD COLUMN updated_at INTEGER;
 ALTER TABLE api_tokens ADD COLUMN channel_id INTEGER REFERENCES channels(id);
 ALTER TABLE api_tokens ADD COLUMN revoked_at INTEGER;
 
+-- When a contact's data was erased on request (GDPR Art. 17); the row stays
+-- so that the audit log's references remain meaningful.
+ALTER TABLE contacts ADD COLUMN erased_at INTEGER;
+
 -- Secrets of a channel (API keys, passwords), sealed with the installation's
 -- key, which lives in a file outside the database.
 ALTER TABLE channels ADD COLUMN secrets TEXT;
