@@ -23,6 +23,15 @@ void crypto_new_token(char *out, size_t out_size)
 	sodium_memzero(raw, sizeof(raw));
 }
 
+void crypto_random_b64(char *out, size_t out_size, size_t nbytes)
+{
+	unsigned char raw[64];
+	if (nbytes > sizeof(raw))
+		nbytes = sizeof(raw);
+	randombytes_buf(raw, nbytes);
+	sodium_bin2base64(out, out_size, raw, nbytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
 void crypto_new_password(char *out, size_t n)
 {
 	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

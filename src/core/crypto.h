@@ -20,6 +20,10 @@ ct_err crypto_init(void);
 /* A new random token "ct_..." into out (at least 48 bytes). */
 void crypto_new_token(char *out, size_t out_size);
 
+/* nbytes random bytes as base64url (no padding) into out (out_size bytes;
+ * at least 4/3 nbytes + 1). For nonces. */
+void crypto_random_b64(char *out, size_t out_size, size_t nbytes);
+
 /* Random printable password of n characters (n < out_size) into out. */
 void crypto_new_password(char *out, size_t n);
 

@@ -180,7 +180,7 @@ static enum MHD_Result begin_request(app *a, struct MHD_Connection *conn, const 
 	req->started_ms = time_mono_ms();
 	snprintf(req->path, sizeof(req->path), "%s", url);
 	client_ip(req);
-	crypto_new_token(req->nonce, sizeof(req->nonce));
+	crypto_random_b64(req->nonce, sizeof(req->nonce), 18);
 	*con_cls = req;
 	int status = router_match(req, method, url);
 	if (status == 404)
