@@ -184,7 +184,8 @@ typedef struct second_factor_write {
 	const user_auth *user;
 	const char *old_token;
 	const char *recovery_code; /* NULL: the TOTP code was already checked */
-	int ok;
+	int totp_ok;               /* input: the TOTP code was right */
+	int ok;                    /* output */
 	char acct[300], addr[80];
 	char token[SESSION_TOKEN_SIZE], csrf[CSRF_TOKEN_SIZE];
 	const char *ip, *user_agent;
@@ -194,6 +195,7 @@ static ct_err record_second_factor(store_conn *c, void *arg)
 {
 	second_factor_write *x = arg;
 	throttle_limits lim = throttle_of(x->a, 0), lim_ip = throttle_of(x->a, 1);
+	x->ok = x->totp_ok; /* a write may run twice: decide afresh */
 	if (x->recovery_code && !x->ok) {
 		ct_err used = recovery_code_use(c, x->user->id, x->recovery_code);
 		if (used != CT_OK && used != CT_ERR_NOT_FOUND)
@@ -247,8 +249,8 @@ void api_auth_second_factor(http_request *req, http_response *res)
 	if (code && u.totp_enabled) {
 		buf secret;
 		buf_init(&secret, 256);
-		x.ok = seal_open(&a->key, u.totp_secret, &secret) == CT_OK &&
-		       totp_check(buf_cstr(&secret), code, time_now_ms());
+		x.totp_ok = seal_open(&a->key, u.totp_secret, &secret) == CT_OK &&
+			    totp_check(buf_cstr(&secret), code, time_now_ms());
 		buf_free(&secret);
 		x.recovery_code = NULL;
 	}

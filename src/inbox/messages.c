@@ -70,6 +70,7 @@ static ct_err insert_outbound(store_conn *c, void *arg)
 {
 	outbound_ctx *x = arg;
 	int64_t channel_id = 0, now = time_now_ms();
+	x->message_id = 0, x->created = 0; /* a write may run twice: start afresh */
 	ct_err access = inbox_check_access(c, x->scope, x->conversation_id);
 	if (access)
 		return access;

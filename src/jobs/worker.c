@@ -67,10 +67,15 @@ static ct_err requeue_running(store_conn *c, void *arg)
 	return store_run(st);
 }
 
+static void free_job(job *j);
+
 static ct_err claim_next(store_conn *c, void *arg)
 {
 	claim_ctx *x = arg;
 	int64_t now = time_now_ms();
+	if (x->found) /* a write may run twice: forget the first run's claim */
+		free_job(&x->j);
+	x->found = 0;
 	store_stmt *st = store_prepare(c, SQL_NEXT_DUE);
 	if (!st)
 		return CT_ERR_STORE;
@@ -150,6 +155,7 @@ static void free_job(job *j)
 	free(j->kind);
 	free(j->payload);
 	free(j->idempotency_key);
+	memset(j, 0, sizeof(*j));
 }
 
 /* When the earliest queued job is due (ms since the epoch), -1 when none;

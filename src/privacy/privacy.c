@@ -183,6 +183,7 @@ static ct_err anonymise_contact(store_conn *c, erase_ctx *x)
 static ct_err erase(store_conn *c, void *arg)
 {
 	erase_ctx *x = arg;
+	x->messages = x->identities = 0; /* a write may run twice: count afresh */
 	store_stmt *st = store_prepare(c, SQL_CONTACT);
 	if (!st)
 		return CT_ERR_STORE;
@@ -227,7 +228,7 @@ static const char SQL_DELETE_CONV[] = "DELETE FROM conversations WHERE id = $1";
 typedef struct retention_ctx {
 	int64_t cutoff;
 	int delete;
-	int64_t conversations, messages;
+	int64_t conversations, messages; /* of this batch */
 	int more;
 } retention_ctx;
 
@@ -237,6 +238,7 @@ static ct_err retention_batch(store_conn *c, void *arg)
 	retention_ctx *x = arg;
 	int64_t ids[RETENTION_BATCH];
 	int n = 0;
+	x->conversations = x->messages = 0;
 	store_stmt *st = store_prepare(c, SQL_EXPIRED);
 	if (!st)
 		return CT_ERR_STORE;
@@ -262,7 +264,7 @@ static ct_err retention_batch(store_conn *c, void *arg)
 				err = run_counted(c, SQL_ANON_CONV, ids[i], PRIVACY_ERASED_TEXT, 0, NULL);
 		}
 	}
-	x->conversations += err ? 0 : n;
+	x->conversations = n;
 	x->more = n == RETENTION_BATCH;
 	return err;
 }
@@ -282,14 +284,18 @@ ct_err privacy_retention(store *s, const actor *who, int64_t cutoff_ms, const ch
 			 json_t **report)
 {
 	retention_ctx x = {cutoff_ms, strcmp(mode, "delete") == 0, 0, 0, 1};
+	int64_t conversations = 0, messages = 0;
 	ct_err err = CT_OK;
-	while (x.more && !err) /* small transactions: the inbox stays responsive */
+	while (x.more && !err) { /* small transactions: the inbox stays responsive */
 		err = store_write(s, retention_batch, &x);
+		if (!err)
+			conversations += x.conversations, messages += x.messages;
+	}
 	char cutoff[TIME_RFC3339_SIZE];
 	time_format_rfc3339(cutoff_ms, cutoff);
 	*report = json_pack("{s:s, s:s, s:I, s:I, s:b}", "mode", x.delete ? "delete" : "anonymise",
-			    "resolved_before", cutoff, "conversations", (json_int_t)x.conversations,
-			    "messages", (json_int_t)x.messages, "complete", !err);
+			    "resolved_before", cutoff, "conversations", (json_int_t)conversations,
+			    "messages", (json_int_t)messages, "complete", !err);
 	retention_audit a = {who, *report};
 	ct_err logged = store_write(s, record_retention, &a);
 	return err ? err : logged;

@@ -3,10 +3,17 @@
  *
  * The writer thread: callers of store_write enqueue a request and wait on its
  * condition variable. The writer takes every request queued so far, opens one
- * transaction, runs each request's function inside its own savepoint, commits
- * (the backend makes the commit durable), and wakes the callers. Requests that
- * arrive while a commit is in progress form the next group, so under load many
- * requests share one fsync.
+ * transaction, runs each request's function, commits (the backend makes the
+ * commit durable), and wakes the callers. Requests that arrive while a commit
+ * is in progress form the next group, so under load many requests share one
+ * fsync.
+ *
+ * Failures are rare (input is validated before it is queued), so a group runs
+ * optimistically without savepoints, which cost SQLite and its full-text
+ * index dearly. Only when a function fails is the transaction rolled back and
+ * the group replayed with a savepoint around each function, so that the
+ * failing one leaves nothing behind and the others still commit. A write
+ * function may therefore run twice: it must set its outputs afresh.
  */
 #include "store/store.h"
 
@@ -57,25 +64,46 @@ static void run_in_savepoint(store *s, write_req *r)
 	s->ops->exec(s->writer, "RELEASE w");
 }
 
+/* Run every function of the group without savepoints; 1 when all succeeded. */
+static int run_optimistic(store *s, write_req *group)
+{
+	for (write_req *r = group; r; r = r->next) {
+		r->result = r->fn(s->writer, r->ctx);
+		if (r->result != CT_OK)
+			return 0;
+	}
+	return 1;
+}
+
 /* Run a whole group in one transaction and commit it. */
 static void run_group(store *s, write_req *group)
 {
 	ct_err err = s->ops->exec(s->writer, "BEGIN IMMEDIATE");
-	if (err == CT_OK) {
-		for (write_req *r = group; r; r = r->next)
+	if (err == CT_OK && !run_optimistic(s, group)) {
+		s->ops->exec(s->writer, "ROLLBACK");
+		if (!group->next) /* alone: its error is the answer, nothing is left */
+			goto done;
+		err = s->ops->exec(s->writer, "BEGIN IMMEDIATE");
+		for (write_req *r = group; err == CT_OK && r; r = r->next)
 			run_in_savepoint(s, r);
+	}
+	if (err == CT_OK) {
 		err = s->ops->exec(s->writer, "COMMIT");
 		if (err != CT_OK) {
 			log_error("store.commit_failed", LOG_S("backend", s->ops->name));
 			s->ops->exec(s->writer, "ROLLBACK");
+			for (write_req *r = group; r; r = r->next)
+				r->result = CT_ERR_STORE;
 		}
+	} else {
+		for (write_req *r = group; r; r = r->next)
+			if (r->result == CT_OK)
+				r->result = CT_ERR_STORE;
 	}
+done:
 	pthread_mutex_lock(&s->lock);
-	for (write_req *r = group; r; r = r->next) {
-		if (err != CT_OK)
-			r->result = CT_ERR_STORE;
+	for (write_req *r = group; r; r = r->next)
 		r->done = 1;
-	}
 	pthread_cond_broadcast(&s->finished);
 	pthread_mutex_unlock(&s->lock);
 }
