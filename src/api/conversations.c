@@ -6,6 +6,7 @@
 
 #include "api/api.h"
 #include "api/common.h"
+#include "http/cache.h"
 #include "inbox/inbox.h"
 #include "jobs/jobs.h"
 
@@ -44,6 +45,24 @@ static ct_err fill_filter(http_request *req, http_response *res, inbox_filter *f
 	return CT_OK;
 }
 
+/* The cache key of a list: the caller's view and the whole filter. */
+static void list_key(const inbox_scope *scope, const inbox_filter *f, buf *key)
+{
+	buf_printf(key, "list|%lld|%lld|%d|%lld|%lld|%d", (long long)scope->agent_user_id,
+		   (long long)scope->channel_id, f->unassigned, (long long)f->assignee_id,
+		   (long long)f->team_id, f->limit);
+	const char *texts[] = {f->status, f->channel, f->language, f->priority,
+			       f->tag,    f->q,       f->cursor};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		buf_printf(key, "|%zu:%s", texts[i] ? strlen(texts[i]) : 0,
+			   texts[i] ? texts[i] : "");
+}
+
+/*
+ * Lists are what every open inbox polls; between writes the answer for the
+ * same view and filter cannot change, so it is served from the exact cache
+ * (http/cache.h) until the next commit.
+ */
 void api_conversations_list(http_request *req, http_response *res)
 {
 	inbox_filter f;
@@ -52,6 +71,17 @@ void api_conversations_list(http_request *req, http_response *res)
 	app *a = http_app(req);
 	inbox_scope scope;
 	api_scope(req, &scope);
+	uint64_t generation = store_generation(a->store);
+	buf key;
+	buf_init(&key, 8192);
+	list_key(&scope, &f, &key);
+	size_t len = 0;
+	char *cached = key.len < 8192 ? http_cache_get(buf_cstr(&key), generation, &len) : NULL;
+	if (cached) {
+		http_raw_json(res, 200, cached, len);
+		buf_free(&key);
+		return;
+	}
 	store_conn *c = store_reader_acquire(a->store);
 	json_t *data = NULL;
 	buf cursor;
@@ -59,13 +89,16 @@ void api_conversations_list(http_request *req, http_response *res)
 	err_detail d = {.index = -1};
 	ct_err err = inbox_list(c, &scope, &f, &data, &cursor, &d);
 	store_reader_release(a->store, c);
-	if (err)
+	if (err) {
 		http_error_detail(res, err, &d);
-	else
+	} else {
 		http_json(res, 200,
 			  json_pack("{s:o, s:o}", "data", data, "next_cursor",
 				    cursor.len ? json_string(buf_cstr(&cursor)) : json_null()));
+		http_cache_put(buf_cstr(&key), generation, res->body, res->body_len);
+	}
 	buf_free(&cursor);
+	buf_free(&key);
 }
 
 /* Answer 200 with the conversation as it is now. */

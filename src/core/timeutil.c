@@ -130,6 +130,18 @@ ct_err time_parse_rfc3339(const char *s, size_t n, int64_t *out_ms)
 	return CT_OK;
 }
 
+/* Write v as exactly `digits` decimal digits at out. */
+static char *put_digits(char *out, unsigned v, int digits)
+{
+	for (int i = digits - 1; i >= 0; i--) {
+		out[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return out + digits;
+}
+
+/* Formatting times is on the hot path of every list answer: digits are
+ * written directly rather than through snprintf. */
 void time_format_rfc3339(int64_t ms, char *out)
 {
 	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
@@ -139,6 +151,24 @@ void time_format_rfc3339(int64_t ms, char *out)
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
-	snprintf(out, TIME_RFC3339_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y, m, d,
-		 rem / 3600, rem / 60 % 60, rem % 60, msec);
+	if (y < 0 || y > 9999) { /* outside RFC 3339's four-digit years */
+		snprintf(out, TIME_RFC3339_SIZE, "%lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y,
+			 m, d, rem / 3600, rem / 60 % 60, rem % 60, msec);
+		return;
+	}
+	char *p = put_digits(out, (unsigned)y, 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, rem / 3600, 2);
+	*p++ = ':';
+	p = put_digits(p, rem / 60 % 60, 2);
+	*p++ = ':';
+	p = put_digits(p, rem % 60, 2);
+	*p++ = '.';
+	p = put_digits(p, msec, 3);
+	*p++ = 'Z';
+	*p = '\0';
 }

@@ -10,6 +10,7 @@
 #include "http/auth.h"
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,48 @@ static const char SQL_TOKEN_BY_HASH[] =
 static const char SQL_TOKEN_TOUCH[] = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
 
 #define TOUCH_INTERVAL_MS 60000
+#define TOKEN_CACHE_SLOTS 64
+#define TOKEN_CACHE_MS 2000 /* a revoked token is refused within this */
+
+/* Recently seen tokens, so that a busy integration does not cost a lookup
+ * per request. Keyed by the token's hash; entries live TOKEN_CACHE_MS. */
+typedef struct cached_token {
+	char hash[CRYPTO_TOKEN_HASH_HEX];
+	principal who;
+	int64_t until_ms; /* monotonic */
+} cached_token;
+
+static cached_token token_cache[TOKEN_CACHE_SLOTS];
+static pthread_mutex_t token_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static unsigned cache_slot(const char *hash)
+{
+	unsigned h = 0;
+	for (int i = 0; i < 8; i++)
+		h = h * 16 + (unsigned)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+	return h % TOKEN_CACHE_SLOTS;
+}
+
+static int cache_get(const char *hash, principal *who)
+{
+	cached_token *e = &token_cache[cache_slot(hash)];
+	pthread_mutex_lock(&token_cache_lock);
+	int hit = strcmp(e->hash, hash) == 0 && e->until_ms > time_mono_ms();
+	if (hit)
+		*who = e->who;
+	pthread_mutex_unlock(&token_cache_lock);
+	return hit;
+}
+
+static void cache_put(const char *hash, const principal *who)
+{
+	cached_token *e = &token_cache[cache_slot(hash)];
+	pthread_mutex_lock(&token_cache_lock);
+	memcpy(e->hash, hash, sizeof(e->hash));
+	e->who = *who;
+	e->until_ms = time_mono_ms() + TOKEN_CACHE_MS;
+	pthread_mutex_unlock(&token_cache_lock);
+}
 
 typedef struct touch_ctx {
 	int64_t id;
@@ -47,6 +90,8 @@ static ct_err authenticate_token(http_request *req, const char *token, principal
 		return CT_ERR_UNAUTHORIZED;
 	char hash[CRYPTO_TOKEN_HASH_HEX];
 	crypto_hash_token(token, len, hash);
+	if (cache_get(hash, who))
+		return CT_OK;
 	store *s = req->app->store;
 	store_conn *c = store_reader_acquire(s);
 	store_stmt *st = store_prepare(c, SQL_TOKEN_BY_HASH);
@@ -74,6 +119,8 @@ static ct_err authenticate_token(http_request *req, const char *token, principal
 		touch_ctx t = {who->token_id};
 		store_write(s, touch_token, &t);
 	}
+	if (err == CT_OK)
+		cache_put(hash, who);
 	return err;
 }
 

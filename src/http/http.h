@@ -87,6 +87,9 @@ app *http_app(const http_request *req);
 /* Answer with a JSON value; takes over the caller's reference to value. */
 void http_json(http_response *res, int status, json_t *value);
 
+/* Answer with JSON text already serialised (takes over body, from malloc). */
+void http_raw_json(http_response *res, int status, char *body, size_t len);
+
 /* Answer with the JSON error body. field may be NULL; index < 0 omits it. */
 void http_error(http_response *res, ct_err err, const char *message, const char *field,
 		int index);

@@ -86,6 +86,14 @@ void http_json(http_response *res, int status, json_t *value)
 	json_decref(value);
 }
 
+void http_raw_json(http_response *res, int status, char *body, size_t len)
+{
+	res->status = status;
+	res->content_type = "application/json; charset=utf-8";
+	res->body = body;
+	res->body_len = len;
+}
+
 void http_error(http_response *res, ct_err err, const char *message, const char *field,
 		int index)
 {

@@ -181,7 +181,7 @@ ct_err inbox_list(store_conn *c, const inbox_scope *scope, const inbox_filter *f
 		}
 		last_id = store_col_int(st, 0);
 		last_activity = store_col_int(st, 14);
-		json_array_append_new(*data, view_conversation(c, st));
+		json_array_append_new(*data, view_conversation(st));
 	}
 	if (rc == STORE_ERROR)
 		err = store_stmt_error(st);
@@ -209,7 +209,7 @@ ct_err inbox_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **o
 	store_bind_int(st, 1, id);
 	int rc = store_step(st);
 	if (rc == STORE_ROW)
-		*out = view_conversation(c, st);
+		*out = view_conversation(st);
 	ct_err err = rc == STORE_ROW ? CT_OK : rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
 	store_reset(st);
 	if (err)

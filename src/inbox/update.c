@@ -7,6 +7,7 @@
  * meantime cannot slip through. One statement per field keeps every SQL text
  * fixed.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/timeutil.h"
@@ -27,6 +28,7 @@ static const char SQL_TAG_ENSURE[] = "INSERT INTO tags (name) VALUES ($1) ON CON
 static const char SQL_TAG_ID[] = "SELECT id FROM tags WHERE name = $1";
 static const char SQL_TAG_ADD[] = "INSERT INTO conversation_tags (conversation_id, tag_id)"
 				  " VALUES ($1, $2) ON CONFLICT DO NOTHING";
+static const char SQL_SET_TAG_NAMES[] = "UPDATE conversations SET tag_names = $2 WHERE id = $1";
 
 typedef struct update_ctx {
 	const actor *who;
@@ -109,9 +111,11 @@ static ct_err check_tags(json_t *tags, err_detail *d)
 	{
 		size_t len = json_is_string(t) ? json_string_length(t) : 0;
 		const char *s = json_is_string(t) ? json_string_value(t) : "";
-		if (len == 0 || len > TAG_MAX_BYTES || s[0] == ' ' || s[len - 1] == ' ') {
+		if (len == 0 || len > TAG_MAX_BYTES || s[0] == ' ' || s[len - 1] == ' ' ||
+		    strchr(s, ',')) {
 			err_set(d, CT_ERR_INVALID, "tags",
-				"each tag must be a name of 1 to 64 bytes without outer spaces");
+				"each tag must be a name of 1 to 64 bytes without commas or outer "
+				"spaces");
 			d->index = (int)i;
 			return CT_ERR_INVALID;
 		}
@@ -192,6 +196,35 @@ static ct_err set_ref(store_conn *c, update_ctx *x, const char *field, const cha
 	return store_run(st);
 }
 
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The row's copy of the tag names: sorted, without repeats, comma-joined. */
+static ct_err set_tag_names(store_conn *c, int64_t id, json_t *tags)
+{
+	const char *names[TAGS_MAX];
+	size_t n = 0, i;
+	json_t *t;
+	json_array_foreach(tags, i, t) names[n++] = json_string_value(t);
+	qsort(names, n, sizeof(names[0]), compare_names);
+	buf joined;
+	buf_init(&joined, 4096);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
+			buf_printf(&joined, "%s%s", joined.len ? "," : "", names[i]);
+	store_stmt *st = store_prepare(c, SQL_SET_TAG_NAMES);
+	ct_err err = CT_ERR_STORE;
+	if (st) {
+		store_bind_int(st, 1, id);
+		store_bind_text(st, 2, buf_cstr(&joined));
+		err = store_run(st);
+	}
+	buf_free(&joined);
+	return err;
+}
+
 static ct_err set_tags(store_conn *c, update_ctx *x)
 {
 	json_t *tags = json_object_get(x->patch, "tags");
@@ -224,7 +257,7 @@ static ct_err set_tags(store_conn *c, update_ctx *x)
 		if (err)
 			return err;
 	}
-	return err;
+	return err ? err : set_tag_names(c, x->id, tags);
 }
 
 static ct_err apply_patch(store_conn *c, void *arg)

@@ -14,7 +14,7 @@
 #define CONVERSATION_COLUMNS                                                                 \
 	"c.id, ch.id, ch.name, ch.kind, co.id, co.name, c.subject, c.status, c.priority,"    \
 	" c.language, c.assignee_id, c.team_id, c.snippet, c.message_count,"                 \
-	" c.last_activity_at, c.first_response_at, c.resolved_at, c.created_at"
+	" c.last_activity_at, c.first_response_at, c.resolved_at, c.created_at, c.tag_names"
 #define CONVERSATION_FROM                                                                    \
 	" FROM conversations c JOIN channels ch ON ch.id = c.channel_id"                     \
 	" JOIN contacts co ON co.id = c.contact_id"
@@ -24,9 +24,8 @@
 	" m.identity_id, m.author_user_id, m.text, m.attachments, m.meta, m.created_at,"     \
 	" m.received_at, m.delivery_state, m.delivery_error"
 
-/* The conversation in the current row (CONVERSATION_COLUMNS), with its tags
- * read on c. New reference. */
-json_t *view_conversation(store_conn *c, store_stmt *st);
+/* The conversation in the current row (CONVERSATION_COLUMNS). New reference. */
+json_t *view_conversation(store_stmt *st);
 
 /* The message in the current row (MESSAGE_COLUMNS). New reference. */
 json_t *view_message(store_stmt *st);

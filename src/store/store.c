@@ -18,6 +18,7 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,7 @@ struct store {
 	const store_ops *ops;
 	store_conn *writer;
 	int schema_version;
+	_Atomic uint64_t generation; /* bumped after each commit */
 
 	pthread_t writer_thread;
 	pthread_mutex_t lock; /* guards queue, stopping, done flags */
@@ -89,6 +91,8 @@ static void run_group(store *s, write_req *group)
 	}
 	if (err == CT_OK) {
 		err = s->ops->exec(s->writer, "COMMIT");
+		if (err == CT_OK)
+			atomic_fetch_add(&s->generation, 1);
 		if (err != CT_OK) {
 			log_error("store.commit_failed", LOG_S("backend", s->ops->name));
 			s->ops->exec(s->writer, "ROLLBACK");
@@ -239,6 +243,11 @@ void store_reader_release(store *s, store_conn *c)
 	s->free_readers = c;
 	pthread_cond_signal(&s->pool_free);
 	pthread_mutex_unlock(&s->pool_lock);
+}
+
+uint64_t store_generation(store *s)
+{
+	return atomic_load(&s->generation);
 }
 
 int store_schema_version(store *s)

@@ -105,6 +105,11 @@ int64_t store_changes(store_conn *c);
 /* Run SQL text without parameters (may hold several statements). */
 ct_err store_exec(store_conn *c, const char *sql);
 
+/* A number that rises with every committed write (0 at open). A value
+ * computed from the store stays valid while this has not changed, which
+ * lets read answers be cached exactly. */
+uint64_t store_generation(store *s);
+
 /* The schema version after migrations (highest applied number). */
 int store_schema_version(store *s);
 
