@@ -50,20 +50,23 @@ static int channel_exists(app *a, const char *name)
 	return found;
 }
 
-/* Read one line into line; 0 at the end, -1 when longer than the cap. */
+/* Read one line into line (without its end); 0 at the end of the file, -1
+ * when it is longer than the line's cap. */
 static int read_line(FILE *f, buf *line)
 {
+	char *text = NULL;
+	size_t size = 0;
+	ssize_t n = getline(&text, &size, f);
 	buf_reset(line);
-	int c, any = 0;
-	while ((c = fgetc(f)) != EOF) {
-		any = 1;
-		if (c == '\n')
-			break;
-		char ch = (char)c;
-		if (buf_append(line, &ch, 1) != CT_OK)
-			return -1;
-	}
-	return any;
+	int rc = 1;
+	if (n < 0)
+		rc = 0;
+	else if (n > 0 && text[n - 1] == '\n')
+		n--;
+	if (rc && buf_append(line, text, (size_t)n) != CT_OK)
+		rc = -1;
+	free(text);
+	return rc;
 }
 
 /* Parse line number lineno into a one-message batch; prints any error. */

@@ -97,6 +97,26 @@ static int load_demo(app *a)
 	return rc;
 }
 
+/* A config file with the defaults, unless the folder has one already. */
+static int write_config_once(const char *data)
+{
+	buf path;
+	buf_init(&path, 4096);
+	buf_printf(&path, "%s/cluetrain.conf", data);
+	int rc = CLI_OK;
+	if (access(buf_cstr(&path), F_OK) != 0) {
+		config cfg;
+		config_defaults(&cfg, data);
+		if (config_write(&cfg, buf_cstr(&path)) != CT_OK) {
+			cli_error(_("cannot write the config file in %s"), data);
+			rc = CLI_FAILED;
+		}
+		config_free(&cfg);
+	}
+	buf_free(&path);
+	return rc;
+}
+
 static int usage(int ok)
 {
 	fprintf(ok ? stdout : stderr,
@@ -131,22 +151,21 @@ int cli_init(int argc, char **argv)
 		return CLI_FAILED;
 	}
 	app a = {0};
+	if (write_config_once(data) != CLI_OK)
+		return CLI_FAILED;
 	config_defaults(&a.cfg, data);
-	if (access(a.cfg.database, F_OK) == 0) {
+	buf msg;
+	buf_init(&msg, 4096);
+	ct_err err = config_load(&a.cfg, &msg);
+	int exists = !err && access(a.cfg.database, F_OK) == 0;
+	if (err)
+		cli_error("%s", buf_cstr(&msg));
+	else if (exists)
 		cli_error(_("%s is initialised already"), data);
-		config_free(&a.cfg);
-		return CLI_FAILED;
-	}
-	buf conf;
-	buf_init(&conf, 4096);
-	buf_printf(&conf, "%s/cluetrain.conf", data);
-	ct_err err = access(buf_cstr(&conf), F_OK) == 0 ? CT_OK : config_write(&a.cfg, buf_cstr(&conf));
-	buf_free(&conf);
+	buf_free(&msg);
 	config_free(&a.cfg);
-	if (err) {
-		cli_error(_("cannot write the config file in %s"), data);
+	if (err || exists)
 		return CLI_FAILED;
-	}
 	if (cli_open_app(data, 1, &a) != CLI_OK)
 		return CLI_FAILED;
 	char password[21], token[64];

@@ -80,10 +80,7 @@ void config_defaults(config *cfg, const char *data_dir)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->data_dir = xstrdup(data_dir);
-	buf path;
-	buf_init(&path, 4096);
-	buf_printf(&path, "%s/cluetrain.db", data_dir);
-	cfg->database = buf_detach(&path, NULL);
+	cfg->database = xstrdup("cluetrain.db");
 	cfg->listen = xstrdup("127.0.0.1:8080");
 	cfg->log_level = xstrdup("info");
 	cfg->max_connections = 512;
@@ -98,8 +95,7 @@ void config_defaults(config *cfg, const char *data_dir)
 	cfg->ingest_max_batch = 1000;
 	cfg->ingest_max_body = 16 << 20;
 	cfg->ingest_max_text = 64 * 1024;
-	buf_printf(&path, "%s/secret.key", data_dir);
-	cfg->secret_key_file = buf_detach(&path, NULL);
+	cfg->secret_key_file = xstrdup("secret.key");
 	cfg->public_url = xstrdup("http://127.0.0.1:8080");
 	cfg->per_ip_connections = 64;
 	cfg->public_per_minute = 30;
@@ -219,6 +215,18 @@ static ct_err load_env(config *cfg, buf *msg)
 	return CT_OK;
 }
 
+/* A relative file name in the configuration means: in the data folder. */
+static void resolve_in_data_dir(const config *cfg, char **path)
+{
+	if ((*path)[0] == '/' || !(*path)[0])
+		return;
+	buf full;
+	buf_init(&full, 8192);
+	buf_printf(&full, "%s/%s", cfg->data_dir, *path);
+	free(*path);
+	*path = buf_detach(&full, NULL);
+}
+
 ct_err config_load(config *cfg, buf *msg)
 {
 	buf path;
@@ -228,9 +236,11 @@ ct_err config_load(config *cfg, buf *msg)
 	if (err == CT_ERR_IO)
 		buf_printf(msg, "cannot read %s", buf_cstr(&path));
 	buf_free(&path);
-	if (err)
-		return err;
-	return load_env(cfg, msg);
+	if (!err)
+		err = load_env(cfg, msg);
+	resolve_in_data_dir(cfg, &cfg->database);
+	resolve_in_data_dir(cfg, &cfg->secret_key_file);
+	return err;
 }
 
 ct_err config_write(const config *cfg, const char *path)

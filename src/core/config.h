@@ -5,7 +5,9 @@
  * then overridden by environment variables CLUETRAIN_<KEY> where the key is
  * upper-cased and dots become underscores (jobs.max_attempts ->
  * CLUETRAIN_JOBS_MAX_ATTEMPTS). Command-line flags override both. An unknown
- * key or a bad value is an error that names the file, line and key.
+ * key or a bad value is an error that names the file, line and key. File
+ * names that are not absolute (database, secret_key_file) are taken relative
+ * to the data folder, so the folder can be moved and served from anywhere.
  */
 #ifndef CT_CONFIG_H
 #define CT_CONFIG_H
