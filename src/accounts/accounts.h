@@ -133,8 +133,14 @@ ct_err throttle_clear(store_conn *c, const char *key);
 /* A new random TOTP secret, base32, for authenticator apps (33 bytes). */
 void totp_new_secret(char out[40]);
 
-/* Is code valid for the base32 secret now (one 30 s step of drift allowed)? */
-int totp_check(const char *secret_base32, const char *code, int64_t now_ms);
+/* The 30-second step (since the epoch) at which code is valid for the base32
+ * secret now, one step of clock drift allowed; 0 when it is not valid. */
+int64_t totp_check(const char *secret_base32, const char *code, int64_t now_ms);
+
+/* Accept a code's step for user only if it is later than the last one used,
+ * so an overheard code cannot be replayed (inside the caller's write).
+ * CT_ERR_CONFLICT when it was used already. */
+ct_err totp_use_step(store_conn *c, int64_t user_id, int64_t step);
 
 /* Ten new recovery codes for user (replacing old ones) into codes (each
  * "xxxx-xxxx-xxxx"); only hashes are stored. Inside the caller's write. */

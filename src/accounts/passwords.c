@@ -10,6 +10,7 @@
 #include <stddef.h> /* crack.h uses size_t without including it */
 
 #include <crack.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,9 +43,18 @@ ct_err password_check(const char *password, const char *email, const char *name,
 		if (at)
 			*at = '\0';
 	}
+	/* cracklib accepts a dictionary word once enough digits or symbols
+	 * follow it ("password1234"); check the word without them as well. */
+	char stem[PASSWORD_MAX_LENGTH + 1];
+	snprintf(stem, sizeof(stem), "%s", password);
+	size_t stem_len = len;
+	while (stem_len > 0 && !isalpha((unsigned char)stem[stem_len - 1]))
+		stem[--stem_len] = '\0';
 	pthread_mutex_lock(&crack_lock);
 	const char *why = FascistCheckUser(password, GetDefaultCracklibDict(), user,
 					   name ? name : "");
+	if (!why && stem_len >= 4 && stem_len < len)
+		why = FascistCheckUser(stem, GetDefaultCracklibDict(), user, name ? name : "");
 	char reason[160] = "";
 	if (why)
 		snprintf(reason, sizeof(reason), "the password is too easy to guess: %s", why);

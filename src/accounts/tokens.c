@@ -143,6 +143,10 @@ static ct_err revoke(store_conn *c, void *arg)
 	json_t *before = token_view(c, x->id);
 	if (!before)
 		return CT_ERR_NOT_FOUND;
+	if (!json_is_null(json_object_get(before, "revoked_at"))) {
+		json_decref(before); /* revoked already: nothing changes, nothing to record */
+		return CT_OK;
+	}
 	store_stmt *st = store_prepare(c, SQL_REVOKE);
 	ct_err err = CT_ERR_STORE;
 	if (st) {

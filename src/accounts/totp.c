@@ -39,7 +39,7 @@ void totp_new_secret(char out[40])
 	free(b32);
 }
 
-int totp_check(const char *secret_base32, const char *code, int64_t now_ms)
+int64_t totp_check(const char *secret_base32, const char *code, int64_t now_ms)
 {
 	pthread_once(&oath_once, init_oath);
 	if (!secret_base32 || !code || strlen(code) != 6)
@@ -51,11 +51,30 @@ int totp_check(const char *secret_base32, const char *code, int64_t now_ms)
 	size_t len = 0;
 	if (oath_base32_decode(secret_base32, strlen(secret_base32), &raw, &len) != OATH_OK)
 		return 0;
-	int rc = oath_totp_validate(raw, len, (time_t)(now_ms / 1000),
-				    OATH_TOTP_DEFAULT_TIME_STEP_SIZE, 0, 1, code);
+	int offset = 0;
+	int rc = oath_totp_validate2(raw, len, (time_t)(now_ms / 1000),
+				     OATH_TOTP_DEFAULT_TIME_STEP_SIZE, 0, 1, &offset, code);
 	sodium_memzero(raw, len);
 	free(raw);
-	return rc >= 0;
+	if (rc < 0)
+		return 0;
+	return now_ms / 1000 / OATH_TOTP_DEFAULT_TIME_STEP_SIZE + offset;
+}
+
+static const char SQL_USE_STEP[] =
+	"UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2";
+
+ct_err totp_use_step(store_conn *c, int64_t user_id, int64_t step)
+{
+	store_stmt *st = store_prepare(c, SQL_USE_STEP);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, user_id);
+	store_bind_int(st, 2, step);
+	ct_err err = store_run(st);
+	if (!err && store_changes(c) != 1)
+		err = CT_ERR_CONFLICT;
+	return err;
 }
 
 static const char SQL_CLEAR[] = "DELETE FROM recovery_codes WHERE user_id = $1";

@@ -28,7 +28,11 @@ static const char SQL_TEAMS_OF[] =
 	"SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id";
 static const char SQL_INSERT[] =
 	"INSERT INTO users (name, email, password_hash, role, locale, active, created_at,"
-	" updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING id";
+	" updated_at) VALUES ($1, $2, $3, $4, $5, $7, $6, $6) RETURNING id";
+static const char SQL_CLEAR_TOTP[] =
+	"UPDATE users SET totp_enabled = 0, totp_secret = NULL, updated_at = $2 WHERE id = $1";
+static const char SQL_CLEAR_RECOVERY[] = "DELETE FROM recovery_codes WHERE user_id = $1";
+static const char SQL_UNLOCK[] = "DELETE FROM login_throttle WHERE key = $1";
 static const char SQL_SET_NAME[] = "UPDATE users SET name = $2, updated_at = $3 WHERE id = $1";
 static const char SQL_SET_ROLE[] = "UPDATE users SET role = $2, updated_at = $3 WHERE id = $1";
 static const char SQL_SET_LOCALE[] = "UPDATE users SET locale = $2, updated_at = $3 WHERE id = $1";
@@ -174,8 +178,8 @@ static const char *const locales[] = {"de", "en", NULL};
 /* Checks shared by create and update; fields absent from body are fine. */
 static ct_err check_fields(json_t *body, err_detail *d)
 {
-	static const char *const keys[] = {"name", "email", "role", "locale", "password",
-					   "teams", "active", NULL};
+	static const char *const keys[] = {"name",  "email",  "role",         "locale", "password",
+					   "teams", "active", "totp_enabled", "unlock", NULL};
 	const char *key;
 	json_t *v;
 	if (!json_is_object(body))
@@ -196,6 +200,13 @@ static ct_err check_fields(json_t *body, err_detail *d)
 	json_t *active = json_object_get(body, "active");
 	if (active && !json_is_boolean(active))
 		return err_set(d, CT_ERR_INVALID, "active", "active must be true or false");
+	json_t *totp = json_object_get(body, "totp_enabled");
+	if (totp && !json_is_false(totp))
+		return err_set(d, CT_ERR_INVALID, "totp_enabled",
+			       "an admin can only remove a second factor (false); users set it up");
+	json_t *unlock = json_object_get(body, "unlock");
+	if (unlock && !json_is_true(unlock))
+		return err_set(d, CT_ERR_INVALID, "unlock", "unlock can only be true");
 	json_t *teams = json_object_get(body, "teams");
 	size_t i;
 	json_t *t;
@@ -284,6 +295,7 @@ static ct_err insert_user(store_conn *c, void *arg)
 	store_bind_text(st, 4, json_string_value(json_object_get(x->body, "role")));
 	store_bind_text(st, 5, locale ? json_string_value(locale) : "de");
 	store_bind_int(st, 6, time_now_ms());
+	store_bind_int(st, 7, !json_is_false(json_object_get(x->body, "active")));
 	ct_err err = store_one_int(st, &x->id);
 	if (err == CT_ERR_CONFLICT)
 		return err_set(x->d, err, "email", "a user with this e-mail exists");
@@ -340,7 +352,7 @@ static ct_err keep_an_admin(store_conn *c, user_write *x, const user_auth *u)
 	int64_t others = 0;
 	ct_err err = store_one_int(st, &others);
 	if (!err && others == 0)
-		return err_set(x->d, CT_ERR_CONFLICT, "role",
+		return err_set(x->d, CT_ERR_CONFLICT, role ? "role" : "active",
 			       "this is the last active admin; make someone else admin first");
 	return err;
 }
@@ -382,6 +394,28 @@ static ct_err apply_user_update(store_conn *c, void *arg)
 	}
 	if (!err)
 		err = set_teams(c, x->id, json_object_get(x->body, "teams"), x->d);
+	if (!err && json_object_get(x->body, "totp_enabled")) {
+		/* For someone who lost both their app and their recovery codes. */
+		store_stmt *q = store_prepare(c, SQL_CLEAR_TOTP);
+		err = q ? CT_OK : CT_ERR_STORE;
+		if (q) {
+			store_bind_int(q, 1, x->id);
+			store_bind_int(q, 2, time_now_ms());
+			err = store_run(q);
+		}
+		if (!err)
+			err = run_id(c, SQL_CLEAR_RECOVERY, x->id);
+	}
+	if (!err && json_object_get(x->body, "unlock")) {
+		char key[300];
+		snprintf(key, sizeof(key), "acct:%s", u.email);
+		store_stmt *q = store_prepare(c, SQL_UNLOCK);
+		err = q ? CT_OK : CT_ERR_STORE;
+		if (q) {
+			store_bind_text(q, 1, key);
+			err = store_run(q);
+		}
+	}
 	json_t *after = err ? NULL : audit_view(c, x->id);
 	if (!err)
 		err = audit_record_json(c, x->who,

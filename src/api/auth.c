@@ -102,6 +102,44 @@ static ct_err record_login(store_conn *c, void *arg)
 }
 
 /* 429 with Retry-After when the account or the address is locked. */
+static int refuse_if_locked(app *a, http_response *res, const char *acct, const char *addr);
+
+typedef struct failure_write {
+	app *a;
+	const actor *who;
+	int64_t user_id;
+	const char *action;
+	char acct[300], addr[80];
+} failure_write;
+
+static ct_err record_failure(store_conn *c, void *arg)
+{
+	failure_write *x = arg;
+	throttle_limits lim = throttle_of(x->a, 0), lim_ip = throttle_of(x->a, 1);
+	ct_err err = throttle_fail(c, x->acct, &lim);
+	if (!err)
+		err = throttle_fail(c, x->addr, &lim_ip);
+	if (!err)
+		err = audit_record(c, x->who, x->action, "user", x->user_id, NULL, NULL);
+	return err;
+}
+
+int api_auth_locked(http_request *req, http_response *res, const char *email)
+{
+	char acct[300], addr[80];
+	throttle_keys(email, http_client_ip(req), acct, addr);
+	return refuse_if_locked(http_app(req), res, acct, addr);
+}
+
+void api_auth_failed(http_request *req, const char *email, int64_t user_id, const char *action)
+{
+	actor who;
+	api_actor(req, &who);
+	failure_write x = {http_app(req), &who, user_id, action, "", ""};
+	throttle_keys(email, http_client_ip(req), x.acct, x.addr);
+	store_write(x.a->store, record_failure, &x);
+}
+
 static int refuse_if_locked(app *a, http_response *res, const char *acct, const char *addr)
 {
 	store_conn *c = store_reader_acquire(a->store);
@@ -184,7 +222,7 @@ typedef struct second_factor_write {
 	const user_auth *user;
 	const char *old_token;
 	const char *recovery_code; /* NULL: the TOTP code was already checked */
-	int totp_ok;               /* input: the TOTP code was right */
+	int64_t totp_step;         /* input: the step of a right TOTP code, 0 if none */
 	int ok;                    /* output */
 	char acct[300], addr[80];
 	char token[SESSION_TOKEN_SIZE], csrf[CSRF_TOKEN_SIZE];
@@ -195,7 +233,13 @@ static ct_err record_second_factor(store_conn *c, void *arg)
 {
 	second_factor_write *x = arg;
 	throttle_limits lim = throttle_of(x->a, 0), lim_ip = throttle_of(x->a, 1);
-	x->ok = x->totp_ok; /* a write may run twice: decide afresh */
+	x->ok = 0; /* a write may run twice: decide afresh */
+	if (x->totp_step) {
+		ct_err used = totp_use_step(c, x->user->id, x->totp_step);
+		if (used != CT_OK && used != CT_ERR_CONFLICT)
+			return used;
+		x->ok = used == CT_OK; /* a code already used is refused */
+	}
 	if (x->recovery_code && !x->ok) {
 		ct_err used = recovery_code_use(c, x->user->id, x->recovery_code);
 		if (used != CT_OK && used != CT_ERR_NOT_FOUND)
@@ -249,8 +293,8 @@ void api_auth_second_factor(http_request *req, http_response *res)
 	if (code && u.totp_enabled) {
 		buf secret;
 		buf_init(&secret, 256);
-		x.totp_ok = seal_open(&a->key, u.totp_secret, &secret) == CT_OK &&
-			    totp_check(buf_cstr(&secret), code, time_now_ms());
+		if (seal_open(&a->key, u.totp_secret, &secret) == CT_OK)
+			x.totp_step = totp_check(buf_cstr(&secret), code, time_now_ms());
 		buf_free(&secret);
 		x.recovery_code = NULL;
 	}

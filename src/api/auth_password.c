@@ -28,7 +28,12 @@ void api_auth_password(http_request *req, http_response *res)
 		return;
 	const char *current = json_string_value(json_object_get(body, "current_password"));
 	const char *next = json_string_value(json_object_get(body, "new_password"));
+	if (api_auth_locked(req, res, u.email)) {
+		json_decref(body);
+		return;
+	}
 	if (!current || !password_verify(u.password_hash, current)) {
+		api_auth_failed(req, u.email, u.id, "password_change.failed");
 		http_error(res, CT_ERR_INVALID, "the current password is wrong", "current_password",
 			   -1);
 		json_decref(body);
@@ -52,13 +57,15 @@ void api_auth_password(http_request *req, http_response *res)
 
 typedef struct reset_request {
 	app *a;
-	const user_auth *user;
+	const user_auth *user; /* NULL for an address without an account */
 	const actor *who;
 } reset_request;
 
 static ct_err queue_reset_mail(store_conn *c, void *arg)
 {
 	reset_request *x = arg;
+	if (!x->user) /* recorded all the same: the answer takes as long */
+		return audit_record(c, x->who, "password_reset.requested", "user", 0, NULL, NULL);
 	char token[RESET_TOKEN_SIZE];
 	ct_err err = resets_create(c, x->user->id, token);
 	if (err)
@@ -98,8 +105,8 @@ void api_auth_reset_request(http_request *req, http_response *res)
 	int known = email && users_find_by_email(c, email, &u) == CT_OK && u.active;
 	store_reader_release(a->store, c);
 	actor who = {"anonymous", 0, 0, http_client_ip(req)};
-	reset_request x = {a, &u, &who};
-	ct_err err = known ? store_write(a->store, queue_reset_mail, &x) : CT_OK;
+	reset_request x = {a, known ? &u : NULL, &who};
+	ct_err err = store_write(a->store, queue_reset_mail, &x);
 	json_decref(body);
 	if (err) {
 		http_error(res, err, "the request could not be recorded", NULL, -1);
@@ -176,6 +183,7 @@ typedef struct totp_write {
 	int64_t user_id;
 	const char *sealed; /* NULL clears */
 	int enabled;
+	int64_t step;       /* the enabling code's step: it cannot sign in again */
 	char codes[10][16]; /* new recovery codes when enabling */
 } totp_write;
 
@@ -192,6 +200,8 @@ static ct_err set_totp(store_conn *c, void *arg)
 	ct_err err = store_run(st);
 	if (!err && x->enabled)
 		err = recovery_codes_create(c, x->user_id, x->codes);
+	if (!err && x->step && totp_use_step(c, x->user_id, x->step) == CT_ERR_STORE)
+		err = CT_ERR_STORE;
 	if (!err && !x->enabled && !x->sealed && (st = store_prepare(c, SQL_CLEAR_CODES))) {
 		store_bind_int(st, 1, x->user_id);
 		err = store_run(st);
@@ -218,7 +228,7 @@ void api_auth_totp_setup(http_request *req, http_response *res)
 	char *sealed = seal_text(&a->key, secret, strlen(secret));
 	actor who;
 	api_actor(req, &who);
-	totp_write x = {&who, u.id, sealed, 0, {{0}}};
+	totp_write x = {&who, u.id, sealed, 0, 0, {{0}}};
 	ct_err err = store_write(a->store, set_totp, &x);
 	free(sealed);
 	if (err) {
@@ -242,10 +252,12 @@ void api_auth_totp_enable(http_request *req, http_response *res)
 	app *a = http_app(req);
 	buf secret;
 	buf_init(&secret, 256);
-	int ok = !u.totp_enabled && u.totp_secret[0] &&
-		 seal_open(&a->key, u.totp_secret, &secret) == CT_OK &&
-		 totp_check(buf_cstr(&secret), json_string_value(json_object_get(body, "code")),
-			    time_now_ms());
+	int64_t step = 0;
+	if (!u.totp_enabled && u.totp_secret[0] &&
+	    seal_open(&a->key, u.totp_secret, &secret) == CT_OK)
+		step = totp_check(buf_cstr(&secret), json_string_value(json_object_get(body, "code")),
+				  time_now_ms());
+	int ok = step != 0;
 	buf_free(&secret);
 	json_decref(body);
 	if (!ok) {
@@ -254,7 +266,7 @@ void api_auth_totp_enable(http_request *req, http_response *res)
 	}
 	actor who;
 	api_actor(req, &who);
-	totp_write x = {&who, u.id, u.totp_secret, 1, {{0}}};
+	totp_write x = {&who, u.id, u.totp_secret, 1, step, {{0}}};
 	ct_err err = store_write(a->store, set_totp, &x);
 	if (err) {
 		http_error(res, err, "the second factor could not be enabled", NULL, -1);
@@ -274,15 +286,20 @@ void api_auth_totp_disable(http_request *req, http_response *res)
 	if (api_session_user(req, res, &u) != CT_OK || http_body_json(req, res, &body) != CT_OK)
 		return;
 	const char *password = json_string_value(json_object_get(body, "password"));
+	if (api_auth_locked(req, res, u.email)) {
+		json_decref(body);
+		return;
+	}
 	int ok = password && password_verify(u.password_hash, password);
 	json_decref(body);
 	if (!ok) {
+		api_auth_failed(req, u.email, u.id, "totp_disable.failed");
 		http_error(res, CT_ERR_INVALID, "the password is wrong", "password", -1);
 		return;
 	}
 	actor who;
 	api_actor(req, &who);
-	totp_write x = {&who, u.id, NULL, 0, {{0}}};
+	totp_write x = {&who, u.id, NULL, 0, 0, {{0}}};
 	ct_err err = store_write(http_app(req)->store, set_totp, &x);
 	if (err)
 		http_error(res, err, "the second factor could not be removed", NULL, -1);

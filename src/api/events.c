@@ -11,20 +11,47 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/common.h"
+#include "inbox/inbox.h"
 
 typedef struct sse_stream {
 	events_hub *hub;
+	store *store;
+	inbox_scope scope; /* agents and channel tokens see their events only */
 	uint64_t last_seq;
 	int heartbeat_ms;
 	buf pending; /* formatted but not yet sent */
 	size_t sent;
 } sse_stream;
 
+/* May this stream's caller see the event (about a conversation in view)? */
+static int visible(sse_stream *s, const event *e)
+{
+	if (!s->scope.agent_user_id && !s->scope.channel_id)
+		return 1;
+	json_t *data = json_loads(e->data, 0, NULL);
+	int64_t conversation = json_integer_value(json_object_get(data, "conversation_id"));
+	json_decref(data);
+	if (!conversation)
+		return 0;
+	store_conn *c = store_reader_acquire(s->store);
+	int ok = inbox_check_access(c, &s->scope, conversation) == CT_OK;
+	store_reader_release(s->store, c);
+	return ok;
+}
+
 /* Format the next event (or a keep-alive) into pending; -1 when closed. */
 static int sse_fill(sse_stream *s)
 {
 	event e = {0};
-	int rc = events_next(s->hub, s->last_seq, s->heartbeat_ms, &e);
+	int rc;
+	for (;;) {
+		rc = events_next(s->hub, s->last_seq, s->heartbeat_ms, &e);
+		if (rc <= 0 || visible(s, &e))
+			break;
+		s->last_seq = e.seq; /* not for this caller: skip it */
+		events_clear(&e);
+	}
 	buf_reset(&s->pending);
 	s->sent = 0;
 	if (rc < 0)
@@ -65,6 +92,8 @@ void api_events(http_request *req, http_response *res)
 	app *a = http_app(req);
 	sse_stream *s = xcalloc(1, sizeof(*s));
 	s->hub = a->events;
+	s->store = a->store;
+	api_scope(req, &s->scope);
 	s->heartbeat_ms = (int)a->cfg.events_heartbeat_s * 1000;
 	buf_init(&s->pending, 1 << 20);
 	const char *last = http_header(req, "Last-Event-ID");

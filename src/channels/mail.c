@@ -102,10 +102,13 @@ ct_err mail_send(const mail_settings *s, const mail_message *m, channel_outcome 
 	curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_upload);
 	curl_easy_setopt(curl, CURLOPT_READDATA, &u);
 	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	/* With credentials, TLS is required: a password never crosses in clear.
+	 * Without, STARTTLS is used when the server offers it. */
+	int has_login = s->username && *s->username;
+	curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)(has_login ? CURLUSESSL_ALL : CURLUSESSL_TRY));
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)s->timeout_s);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (s->username && *s->username) {
+	if (has_login) {
 		curl_easy_setopt(curl, CURLOPT_USERNAME, s->username);
 		curl_easy_setopt(curl, CURLOPT_PASSWORD, s->password);
 	}

@@ -48,7 +48,10 @@ int cli_open_app(const char *data_dir, int create, app *a)
 		goto out;
 	}
 	/* A missing key is made (installations from before sealing had none);
-	 * secrets sealed with a lost key stay unreadable and must be re-entered. */
+	 * secrets sealed with a lost key stay unreadable and must be re-entered,
+	 * so making one for an existing database is worth a loud warning. */
+	int had_key = access(a->cfg.secret_key_file, F_OK) == 0;
+	int had_db = access(a->cfg.database, F_OK) == 0;
 	if (seal_key_load(a->cfg.secret_key_file, 1, &a->key, &msg) != CT_OK) {
 		cli_error("%s", buf_cstr(&msg));
 		goto out;
@@ -57,6 +60,12 @@ int cli_open_app(const char *data_dir, int create, app *a)
 		log_warn("config.key_file", LOG_S("detail", buf_cstr(&msg)));
 		buf_reset(&msg);
 	}
+	if (!had_key && had_db)
+		log_warn("config.key_file_created",
+			 LOG_S("detail", "the key file was missing and a new one was made: channel "
+					 "secrets and second factors sealed with the old key cannot be "
+					 "opened; restore the old key file or enter them again"),
+			 LOG_S("path", a->cfg.secret_key_file));
 	store_options opt = {a->cfg.database, (int)a->cfg.readers, create};
 	if (store_open(&opt, &a->store, &msg) != CT_OK) {
 		cli_error("%s", buf_cstr(&msg));

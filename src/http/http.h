@@ -117,6 +117,8 @@ enum {
 	ROUTE_PARTIAL_AUTH = 1 << 0,
 	/* Public and limited per address (http.public_per_minute). */
 	ROUTE_RATE_LIMITED = 1 << 1,
+	/* The body cap is ingest.max_body from the configuration. */
+	ROUTE_INGEST_BODY = 1 << 2,
 };
 
 /* One entry of the route table (routes.c). */

@@ -7,6 +7,7 @@
  */
 #include "http/router.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,7 @@ static int match_pattern(http_request *req, const char *pattern, const char *pat
 int router_match(http_request *req, const char *method, const char *path)
 {
 	int path_found = 0;
-	static const char *const allow_lists[] = {"GET", "POST", "PATCH", "DELETE", "PUT"};
+	req->allow[0] = '\0';
 	for (size_t i = 0; i < http_routes_count; i++) {
 		const http_route *r = &http_routes[i];
 		if (!match_pattern(req, r->pattern, path))
@@ -52,11 +53,9 @@ int router_match(http_request *req, const char *method, const char *path)
 			req->route = r;
 			return 200;
 		}
-		if (!path_found) {
-			for (size_t k = 0; k < sizeof(allow_lists) / sizeof(allow_lists[0]); k++)
-				if (strcmp(allow_lists[k], r->method) == 0)
-					req->allow = allow_lists[k];
-		}
+		size_t used = strlen(req->allow);
+		snprintf(req->allow + used, sizeof(req->allow) - used, "%s%s", used ? ", " : "",
+			 r->method);
 		path_found = 1;
 	}
 	return path_found ? 405 : 404;

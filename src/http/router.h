@@ -21,7 +21,7 @@ struct http_request {
 	const http_route *route;
 	char params[HTTP_MAX_PARAMS][64];
 	int n_params;
-	const char *allow; /* Allow header for a 405 */
+	char allow[48]; /* Allow header for a 405: the path's methods */
 	buf body;
 	int body_too_large;
 	principal who;

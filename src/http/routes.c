@@ -6,12 +6,11 @@
 #include "api/api.h"
 #include "http/http.h"
 
-#define INGEST_MAX_BODY (16u << 20)
 #define AUTH_MAX_BODY (8u << 10)
 
 const http_route http_routes[] = {
 	{"GET", "/api/v1/health", api_health, 0, 0, 0},
-	{"POST", "/api/v1/messages", api_messages_ingest, ROLES_WRITE, INGEST_MAX_BODY, 0},
+	{"POST", "/api/v1/messages", api_messages_ingest, ROLES_WRITE, 0, ROUTE_INGEST_BODY},
 	{"GET", "/api/v1/conversations", api_conversations_list, ROLES_ANY, 0, 0},
 	{"GET", "/api/v1/conversations/{id}", api_conversation_get, ROLES_ANY, 0, 0},
 	{"PATCH", "/api/v1/conversations/{id}", api_conversation_patch, ROLES_WRITE, 0, 0},

@@ -149,7 +149,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, http_request *
 	add_common_headers(r, req);
 	if (res->content_type)
 		MHD_add_response_header(r, "Content-Type", res->content_type);
-	if (req->allow)
+	if (req->allow[0])
 		MHD_add_response_header(r, "Allow", req->allow);
 	for (int i = 0; i < res->n_headers; i++) {
 		MHD_add_response_header(r, res->headers[i][0], res->headers[i][1]);
@@ -192,6 +192,8 @@ static enum MHD_Result begin_request(app *a, struct MHD_Connection *conn, const 
 		return send_response(conn, req, &res);
 	}
 	size_t max = req->route->max_body ? req->route->max_body : HTTP_DEFAULT_MAX_BODY;
+	if (req->route->flags & ROUTE_INGEST_BODY)
+		max = (size_t)a->cfg.ingest_max_body;
 	buf_init(&req->body, max);
 	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							 MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -228,8 +230,13 @@ static ct_err authorise(struct MHD_Connection *conn, http_request *req, enum MHD
 		else if (!csrf_ok(req))
 			err = CT_ERR_FORBIDDEN, why = "missing or wrong X-CSRF-Token";
 	}
-	if (err)
-		*rc = send_error(conn, req, err, why);
+	if (err) {
+		http_response res = {0};
+		http_error(&res, err, why, NULL, -1);
+		if (err == CT_ERR_RATE_LIMITED)
+			http_add_header(&res, "Retry-After", "60");
+		*rc = send_response(conn, req, &res);
+	}
 	return err;
 }
 

@@ -173,9 +173,30 @@ static ct_err insert_channel(store_conn *c, void *arg)
 	return err;
 }
 
+/* Only these fields; anything else is a mistake worth saying so. */
+static ct_err check_keys(json_t *body, const char *const *allowed, err_detail *d)
+{
+	if (!json_is_object(body))
+		return err_set(d, CT_ERR_INVALID, "", "the body must be a JSON object");
+	const char *key;
+	json_t *v;
+	json_object_foreach(body, key, v)
+	{
+		int known = 0;
+		for (const char *const *a = allowed; *a; a++)
+			known |= strcmp(*a, key) == 0;
+		if (!known)
+			return err_set(d, CT_ERR_INVALID, key, "unknown field");
+	}
+	return CT_OK;
+}
+
 ct_err channel_settings_create(store *s, const actor *who, const seal_key *key, json_t *body,
 			       int64_t *id, err_detail *d)
 {
+	static const char *const fields[] = {"kind", "name", "config", "secrets", NULL};
+	if (check_keys(body, fields, d) != CT_OK)
+		return CT_ERR_INVALID;
 	const char *kind = json_string_value(json_object_get(body, "kind"));
 	const char *name = json_string_value(json_object_get(body, "name"));
 	json_t *config = json_object_get(body, "config");
@@ -229,6 +250,9 @@ static ct_err update_channel(store_conn *c, void *arg)
 ct_err channel_settings_update(store *s, const actor *who, const seal_key *key, int64_t id,
 			       json_t *body, err_detail *d)
 {
+	static const char *const fields[] = {"config", "secrets", NULL};
+	if (check_keys(body, fields, d) != CT_OK)
+		return CT_ERR_INVALID;
 	json_t *config = json_object_get(body, "config");
 	json_t *secrets = json_object_get(body, "secrets");
 	if (!config && !secrets)

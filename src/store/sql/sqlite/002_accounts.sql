@@ -2,6 +2,7 @@
 
 ALTER TABLE users ADD COLUMN totp_secret TEXT;     -- sealed with the installation's key
 ALTER TABLE users ADD COLUMN totp_enabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0; -- no code twice
 ALTER TABLE users ADD COLUMN updated_at INTEGER;
 
 ALTER TABLE api_tokens ADD COLUMN channel_id INTEGER REFERENCES channels(id);
