@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "store/columns.h"
 #include "accounts/accounts.h"
 #include "core/crypto.h"
 #include "core/timeutil.h"
@@ -23,23 +24,14 @@ static const char SQL_REVOKE[] =
 	"UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
 static const char SQL_CHANNEL_EXISTS[] = "SELECT id FROM channels WHERE id = $1";
 
-static json_t *time_or_null(store_stmt *st, int col)
-{
-	if (store_col_is_null(st, col))
-		return json_null();
-	char t[TIME_RFC3339_SIZE];
-	time_format_rfc3339(store_col_int(st, col), t);
-	return json_string(t);
-}
-
 static json_t *token_row(store_stmt *st)
 {
 	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o}", "id",
 			 (json_int_t)store_col_int(st, 0), "name", store_col_text(st, 1), "role",
 			 store_col_text(st, 2), "channel_id",
 			 store_col_is_null(st, 3) ? json_null() : json_integer(store_col_int(st, 3)),
-			 "created_at", time_or_null(st, 4), "last_used_at", time_or_null(st, 5),
-			 "revoked_at", time_or_null(st, 6));
+			 "created_at", col_json_time(st, 4), "last_used_at", col_json_time(st, 5),
+			 "revoked_at", col_json_time(st, 6));
 }
 
 ct_err tokens_list(store_conn *c, json_t **data)

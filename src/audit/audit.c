@@ -1,6 +1,7 @@
 /*
  * audit.c: writing and reading the audit log (see audit.h).
  */
+#include "store/columns.h"
 #include "audit/audit.h"
 
 #include <stdlib.h>
@@ -51,20 +52,6 @@ ct_err audit_record_json(store_conn *c, const actor *who, const char *action,
 	"id, at, actor, actor_user_id, actor_token_id, action, object_type, object_id, before," \
 	" after, ip"
 
-static json_t *json_text(store_stmt *st, int col)
-{
-	const char *s = store_col_text(st, col);
-	if (!s)
-		return json_null();
-	json_t *v = json_loads(s, 0, NULL);
-	return v ? v : json_string(s);
-}
-
-static json_t *opt_int(store_stmt *st, int col)
-{
-	return store_col_is_null(st, col) ? json_null() : json_integer(store_col_int(st, col));
-}
-
 static json_t *audit_row(store_stmt *st)
 {
 	char at[TIME_RFC3339_SIZE];
@@ -73,14 +60,14 @@ static json_t *audit_row(store_stmt *st)
 	json_object_set_new(v, "id", json_integer(store_col_int(st, 0)));
 	json_object_set_new(v, "at", json_string(at));
 	json_object_set_new(v, "actor", json_string(store_col_text(st, 2)));
-	json_object_set_new(v, "actor_user_id", opt_int(st, 3));
-	json_object_set_new(v, "actor_token_id", opt_int(st, 4));
+	json_object_set_new(v, "actor_user_id", col_json_int(st, 3));
+	json_object_set_new(v, "actor_token_id", col_json_int(st, 4));
 	json_object_set_new(v, "action", json_string(store_col_text(st, 5)));
 	const char *type = store_col_text(st, 6);
 	json_object_set_new(v, "object_type", type ? json_string(type) : json_null());
-	json_object_set_new(v, "object_id", opt_int(st, 7));
-	json_object_set_new(v, "before", json_text(st, 8));
-	json_object_set_new(v, "after", json_text(st, 9));
+	json_object_set_new(v, "object_id", col_json_int(st, 7));
+	json_object_set_new(v, "before", col_json_parsed(st, 8));
+	json_object_set_new(v, "after", col_json_parsed(st, 9));
 	const char *ip = store_col_text(st, 10);
 	json_object_set_new(v, "ip", ip ? json_string(ip) : json_null());
 	return v;

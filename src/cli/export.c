@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "store/columns.h"
 #include "cli/cli.h"
 #include "core/i18n.h"
 #include "core/timeutil.h"
@@ -21,43 +22,30 @@ static const char SQL_EXPORT[] =
 	" LEFT JOIN identities i ON i.id = m.identity_id"
 	" WHERE m.id > $1 ORDER BY m.id LIMIT 1000";
 
-static json_t *text_or_null(store_stmt *st, int col)
-{
-	const char *s = store_col_text(st, col);
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *time_json(store_stmt *st, int col)
-{
-	char t[TIME_RFC3339_SIZE];
-	time_format_rfc3339(store_col_int(st, col), t);
-	return json_string(t);
-}
-
 static json_t *export_row(store_stmt *st)
 {
 	json_t *author = json_object();
 	if (!store_col_is_null(st, 7))
-		json_object_set_new(author, "id", text_or_null(st, 7));
-	json_object_set_new(author, "name", text_or_null(st, 8));
-	json_object_set_new(author, "handle", text_or_null(st, 9));
+		json_object_set_new(author, "id", col_json_text(st, 7));
+	json_object_set_new(author, "name", col_json_text(st, 8));
+	json_object_set_new(author, "handle", col_json_text(st, 9));
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(store_col_int(st, 0)));
 	json_object_set_new(o, "conversation_id", json_integer(store_col_int(st, 1)));
-	json_object_set_new(o, "channel", text_or_null(st, 2));
-	json_object_set_new(o, "direction", text_or_null(st, 3));
-	json_object_set_new(o, "external_id", text_or_null(st, 4));
-	json_object_set_new(o, "thread_id", text_or_null(st, 5));
-	json_object_set_new(o, "in_reply_to", text_or_null(st, 6));
+	json_object_set_new(o, "channel", col_json_text(st, 2));
+	json_object_set_new(o, "direction", col_json_text(st, 3));
+	json_object_set_new(o, "external_id", col_json_text(st, 4));
+	json_object_set_new(o, "thread_id", col_json_text(st, 5));
+	json_object_set_new(o, "in_reply_to", col_json_text(st, 6));
 	json_object_set_new(o, "author", author);
-	json_object_set_new(o, "subject", text_or_null(st, 10));
-	json_object_set_new(o, "text", text_or_null(st, 11));
-	json_object_set_new(o, "created_at", time_json(st, 12));
-	json_object_set_new(o, "received_at", time_json(st, 13));
+	json_object_set_new(o, "subject", col_json_text(st, 10));
+	json_object_set_new(o, "text", col_json_text(st, 11));
+	json_object_set_new(o, "created_at", col_json_time(st, 12));
+	json_object_set_new(o, "received_at", col_json_time(st, 13));
 	const char *att = store_col_text(st, 14), *meta = store_col_text(st, 15);
 	json_object_set_new(o, "attachments", att ? json_loads(att, 0, NULL) : json_null());
 	json_object_set_new(o, "meta", meta ? json_loads(meta, 0, NULL) : json_null());
-	json_object_set_new(o, "delivery_state", text_or_null(st, 16));
+	json_object_set_new(o, "delivery_state", col_json_text(st, 16));
 	return o;
 }
 

@@ -11,6 +11,7 @@
 #include "core/timeutil.h"
 #include "inbox/inbox.h"
 #include "inbox/views.h"
+#include "store/columns.h"
 
 #define CHANNEL_COLUMNS "id, kind, name, config, created_at, secrets"
 static const char SQL_LIST[] = "SELECT " CHANNEL_COLUMNS " FROM channels ORDER BY id";
@@ -35,7 +36,7 @@ static json_t *channel_row(store_stmt *st, const seal_key *key)
 			      (json_int_t)store_col_int(st, 0), "kind", store_col_text(st, 1),
 			      "name", store_col_text(st, 2), "config",
 			      config ? config : json_object(), "secrets", names, "created_at",
-			      view_time(st, 4));
+			      col_json_time(st, 4));
 	return v;
 }
 

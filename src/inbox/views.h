@@ -30,7 +30,5 @@ json_t *view_conversation(store_stmt *st);
 /* The message in the current row (MESSAGE_COLUMNS). New reference. */
 json_t *view_message(store_stmt *st);
 
-/* A time column as RFC 3339 text, or JSON null. New reference. */
-json_t *view_time(store_stmt *st, int col);
 
 #endif

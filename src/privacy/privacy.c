@@ -1,6 +1,7 @@
 /*
  * privacy.c: contact export, erasure and retention (see privacy.h).
  */
+#include "store/columns.h"
 #include "privacy/privacy.h"
 
 #include <string.h>
@@ -24,28 +25,6 @@ static const char SQL_AUDIT_OF[] =
 	" 'conversation' AND a.object_id IN (SELECT id FROM conversations WHERE contact_id = $1))"
 	" ORDER BY a.id";
 
-static json_t *text_col(store_stmt *st, int col)
-{
-	const char *s = store_col_text(st, col);
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *time_col(store_stmt *st, int col)
-{
-	if (store_col_is_null(st, col))
-		return json_null();
-	char t[TIME_RFC3339_SIZE];
-	time_format_rfc3339(store_col_int(st, col), t);
-	return json_string(t);
-}
-
-static json_t *json_col(store_stmt *st, int col)
-{
-	const char *s = store_col_text(st, col);
-	json_t *v = s ? json_loads(s, 0, NULL) : NULL;
-	return v ? v : json_null();
-}
-
 /* Rows of sql (one id parameter) as objects built by row(). */
 static json_t *rows(store_conn *c, const char *sql, int64_t id, json_t *(*row)(store_stmt *))
 {
@@ -63,31 +42,31 @@ static json_t *rows(store_conn *c, const char *sql, int64_t id, json_t *(*row)(s
 static json_t *identity_row(store_stmt *st)
 {
 	return json_pack("{s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)store_col_int(st, 0),
-			 "channel", text_col(st, 1), "external_id", text_col(st, 2), "handle",
-			 text_col(st, 3), "name", text_col(st, 4));
+			 "channel", col_json_text(st, 1), "external_id", col_json_text(st, 2), "handle",
+			 col_json_text(st, 3), "name", col_json_text(st, 4));
 }
 
 static json_t *conversation_row(store_stmt *st)
 {
 	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)store_col_int(st, 0),
-			 "channel", text_col(st, 1), "status", text_col(st, 2), "subject",
-			 text_col(st, 3), "created_at", time_col(st, 4), "last_activity_at",
-			 time_col(st, 5));
+			 "channel", col_json_text(st, 1), "status", col_json_text(st, 2), "subject",
+			 col_json_text(st, 3), "created_at", col_json_time(st, 4), "last_activity_at",
+			 col_json_time(st, 5));
 }
 
 static json_t *message_row(store_stmt *st)
 {
 	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-			 (json_int_t)store_col_int(st, 0), "direction", text_col(st, 1), "author",
-			 text_col(st, 2), "text", text_col(st, 3), "attachments", json_col(st, 4),
-			 "meta", json_col(st, 5), "created_at", time_col(st, 6));
+			 (json_int_t)store_col_int(st, 0), "direction", col_json_text(st, 1), "author",
+			 col_json_text(st, 2), "text", col_json_text(st, 3), "attachments", col_json_parsed(st, 4),
+			 "meta", col_json_parsed(st, 5), "created_at", col_json_time(st, 6));
 }
 
 static json_t *audit_row(store_stmt *st)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:I}", "at", time_col(st, 0), "actor",
-			 text_col(st, 1), "action", text_col(st, 2), "object_type",
-			 text_col(st, 3), "object_id", (json_int_t)store_col_int(st, 4));
+	return json_pack("{s:o, s:o, s:o, s:o, s:I}", "at", col_json_time(st, 0), "actor",
+			 col_json_text(st, 1), "action", col_json_text(st, 2), "object_type",
+			 col_json_text(st, 3), "object_id", (json_int_t)store_col_int(st, 4));
 }
 
 ct_err privacy_contact(store_conn *c, int64_t id, json_t **out)
@@ -100,8 +79,8 @@ ct_err privacy_contact(store_conn *c, int64_t id, json_t **out)
 	int rc = store_step(st);
 	if (rc == STORE_ROW)
 		*out = json_pack("{s:I, s:o, s:o, s:o}", "id", (json_int_t)id, "name",
-				 text_col(st, 1), "created_at", time_col(st, 2), "erased_at",
-				 time_col(st, 3));
+				 col_json_text(st, 1), "created_at", col_json_time(st, 2), "erased_at",
+				 col_json_time(st, 3));
 	store_reset(st);
 	if (rc != STORE_ROW)
 		return rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
