@@ -99,7 +99,13 @@ void api_events(http_request *req, http_response *res)
 	const char *last = http_header(req, "Last-Event-ID");
 	if (!last)
 		last = http_query(req, "last_event_id");
-	s->last_seq = last ? strtoull(last, NULL, 10) : events_last_seq(a->events);
+	/* Resume after Last-Event-ID; an id that is not a number, or one this
+	 * process has not reached (a clock set back), means "from now". */
+	uint64_t now_seq = events_last_seq(a->events), resume = 0;
+	char *end = NULL;
+	if (last)
+		resume = strtoull(last, &end, 10);
+	s->last_seq = last && end != last && !*end && resume <= now_seq ? resume : now_seq;
 	buf_puts(&s->pending, "retry: 3000\n: connected\n\n");
 	res->status = 200;
 	res->content_type = "text/event-stream";

@@ -75,6 +75,7 @@ static int parse_line(app *a, const buf *line, const char *name, long long linen
 {
 	json_error_t jerr;
 	*skip = 0;
+	memset(b, 0, sizeof(*b)); /* freeable whatever happens below */
 	json_t *obj = json_loadb(line->data ? line->data : "", line->len, JSON_REJECT_DUPLICATES,
 				 &jerr);
 	if (!obj) {

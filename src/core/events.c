@@ -9,18 +9,24 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/timeutil.h"
 
 struct events_hub {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	event ring[EVENTS_RING];
 	uint64_t last_seq;
+	uint64_t base; /* last_seq at start: this process's events come after it */
 	int closed;
 };
 
 events_hub *events_new(void)
 {
 	events_hub *h = xcalloc(1, sizeof(*h));
+	/* Ids continue across restarts: they start at the start time in
+	 * microseconds, so a client resuming with an id from before a restart
+	 * is behind the new ids, not ahead of them (up to 1,000 events per ms). */
+	h->last_seq = h->base = (uint64_t)time_now_ms() * 1000;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -82,6 +88,8 @@ int events_next(events_hub *h, uint64_t after, int timeout_ms, event *out)
 	}
 	int rc = 0;
 	pthread_mutex_lock(&h->lock);
+	if (after < h->base) /* an id from before this process: all of ours are new */
+		after = h->base;
 	while (!h->closed && h->last_seq <= after) {
 		if (pthread_cond_timedwait(&h->changed, &h->lock, &deadline) == ETIMEDOUT)
 			break;
@@ -89,7 +97,9 @@ int events_next(events_hub *h, uint64_t after, int timeout_ms, event *out)
 	if (h->closed) {
 		rc = -1;
 	} else if (h->last_seq > after) {
-		uint64_t oldest = h->last_seq > EVENTS_RING ? h->last_seq - EVENTS_RING + 1 : 1;
+		uint64_t oldest = h->base + 1;
+		if (h->last_seq - h->base > EVENTS_RING)
+			oldest = h->last_seq - EVENTS_RING + 1;
 		uint64_t seq = after + 1 < oldest ? oldest : after + 1;
 		const event *e = &h->ring[seq % EVENTS_RING];
 		out->seq = e->seq;

@@ -5,7 +5,9 @@
  * after their change is committed; Server-Sent Event streams subscribe. The
  * hub keeps the last EVENTS_RING events with rising sequence numbers, so a
  * client that reconnects with Last-Event-ID gets what it missed (when it is
- * still in the ring). Publishing never blocks on slow readers.
+ * still in the ring). Sequence numbers keep rising across restarts (they
+ * start at the start time), so a resumed stream never waits for numbers it
+ * has seen. Publishing never blocks on slow readers.
  */
 #ifndef CT_EVENTS_H
 #define CT_EVENTS_H

@@ -351,7 +351,7 @@ ct_err http_server_start(app *a, const char *listen, http_server **out, int *por
 		(unsigned)a->cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)a->cfg.per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)a->cfg.connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U, MHD_OPTION_END);
+		NULL, MHD_OPTION_END);
 	if (!srv->daemon) {
 		buf_printf(msg, "cannot listen on %s (in use, or not an address of this machine)",
 			   listen);
