@@ -56,8 +56,8 @@ ct_err users_get(store_conn *c, int64_t id, json_t **out);
  * may be absent when generated_password is not NULL: a random one is made and
  * written there (21 bytes). Audited.
  */
-ct_err users_create(store *s, const actor *who, json_t *body, char *generated_password,
-		    int64_t *id, err_detail *d);
+ct_err users_create(store *s, const actor *who, json_t *body, char *generated_password, int64_t *id,
+		    err_detail *d);
 
 /* Change {name, role, locale, active, teams, password}; disabling a user or
  * changing the password ends their sessions. Audited. */
@@ -113,7 +113,7 @@ ct_err sessions_end_all(store_conn *c, int64_t user_id);
 /* --- Failed logins (throttle.c) --- */
 
 typedef struct throttle_limits {
-	int max_failures;  /* within window_ms, then locked */
+	int max_failures; /* within window_ms, then locked */
 	int64_t window_ms;
 	int64_t lock_ms;
 } throttle_limits;

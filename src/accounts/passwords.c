@@ -51,8 +51,8 @@ ct_err password_check(const char *password, const char *email, const char *name,
 	while (stem_len > 0 && !isalpha((unsigned char)stem[stem_len - 1]))
 		stem[--stem_len] = '\0';
 	pthread_mutex_lock(&crack_lock);
-	const char *why = FascistCheckUser(password, GetDefaultCracklibDict(), user,
-					   name ? name : "");
+	const char *why =
+		FascistCheckUser(password, GetDefaultCracklibDict(), user, name ? name : "");
 	if (!why && stem_len >= 4 && stem_len < len)
 		why = FascistCheckUser(stem, GetDefaultCracklibDict(), user, name ? name : "");
 	char reason[160] = "";

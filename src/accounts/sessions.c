@@ -79,7 +79,9 @@ ct_err sessions_lookup(store *s, const char *token, const session_limits *lim, s
 	if (st) {
 		store_bind_text(st, 1, hash);
 		int rc = store_step(st);
-		err = rc == STORE_ROW ? CT_OK : rc == STORE_DONE ? CT_ERR_UNAUTHORIZED : CT_ERR_STORE;
+		err = rc == STORE_ROW    ? CT_OK
+		      : rc == STORE_DONE ? CT_ERR_UNAUTHORIZED
+					 : CT_ERR_STORE;
 		if (rc == STORE_ROW) {
 			out->id = store_col_int(st, 0);
 			out->user_id = store_col_int(st, 1);

@@ -10,7 +10,8 @@
 static const char SQL_LIST[] = "SELECT id, name FROM teams ORDER BY name";
 static const char SQL_MEMBERS[] =
 	"SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id";
-static const char SQL_INSERT[] = "INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id";
+static const char SQL_INSERT[] =
+	"INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id";
 static const char SQL_RENAME[] = "UPDATE teams SET name = $2 WHERE id = $1";
 static const char SQL_CLEAR[] = "DELETE FROM team_members WHERE team_id = $1";
 static const char SQL_ADD[] = "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)"
@@ -70,8 +71,10 @@ static ct_err check_body(json_t *body, int creating, err_detail *d)
 		return err_set(d, CT_ERR_INVALID, "", "the body must be a JSON object");
 	const char *key;
 	json_t *v;
-	json_object_foreach(body, key, v) if (strcmp(key, "name") && strcmp(key, "members"))
-		return err_set(d, CT_ERR_INVALID, key, "unknown field");
+	json_object_foreach(body, key,
+			    v) if (strcmp(key, "name") &&
+				   strcmp(key, "members")) return err_set(d, CT_ERR_INVALID, key,
+									  "unknown field");
 	json_t *name = json_object_get(body, "name");
 	if ((creating || name) && (!json_is_string(name) || json_string_length(name) == 0 ||
 				   json_string_length(name) > 100))
@@ -80,9 +83,13 @@ static ct_err check_body(json_t *body, int creating, err_detail *d)
 	size_t i;
 	json_t *m;
 	if (members && !json_is_array(members))
-		return err_set(d, CT_ERR_INVALID, "members", "members must be an array of user ids");
-	json_array_foreach(members, i, m) if (!json_is_integer(m) || json_integer_value(m) <= 0)
-		return err_set(d, CT_ERR_INVALID, "members", "members must be an array of user ids");
+		return err_set(d, CT_ERR_INVALID, "members",
+			       "members must be an array of user ids");
+	json_array_foreach(members, i,
+			   m) if (!json_is_integer(m) ||
+				  json_integer_value(m) <=
+					  0) return err_set(d, CT_ERR_INVALID, "members",
+							    "members must be an array of user ids");
 	return CT_OK;
 }
 

@@ -6,10 +6,10 @@
  */
 #include <string.h>
 
-#include "store/columns.h"
 #include "accounts/accounts.h"
 #include "core/crypto.h"
 #include "core/timeutil.h"
+#include "store/columns.h"
 
 static const char SQL_LIST[] =
 	"SELECT id, name, role, channel_id, created_at, last_used_at, revoked_at FROM api_tokens"
@@ -26,12 +26,12 @@ static const char SQL_CHANNEL_EXISTS[] = "SELECT id FROM channels WHERE id = $1"
 
 static json_t *token_row(store_stmt *st)
 {
-	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o}", "id",
-			 (json_int_t)store_col_int(st, 0), "name", store_col_text(st, 1), "role",
-			 store_col_text(st, 2), "channel_id",
-			 store_col_is_null(st, 3) ? json_null() : json_integer(store_col_int(st, 3)),
-			 "created_at", col_json_time(st, 4), "last_used_at", col_json_time(st, 5),
-			 "revoked_at", col_json_time(st, 6));
+	return json_pack(
+		"{s:I, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)store_col_int(st, 0),
+		"name", store_col_text(st, 1), "role", store_col_text(st, 2), "channel_id",
+		store_col_is_null(st, 3) ? json_null() : json_integer(store_col_int(st, 3)),
+		"created_at", col_json_time(st, 4), "last_used_at", col_json_time(st, 5),
+		"revoked_at", col_json_time(st, 6));
 }
 
 ct_err tokens_list(store_conn *c, json_t **data)

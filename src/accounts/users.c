@@ -15,7 +15,8 @@
 #include "core/crypto.h"
 #include "core/timeutil.h"
 
-#define USER_COLUMNS "id, email, name, role, locale, coalesce(password_hash, ''),"  \
+#define USER_COLUMNS                                                  \
+	"id, email, name, role, locale, coalesce(password_hash, '')," \
 	" coalesce(totp_secret, ''), totp_enabled, active"
 
 static const char SQL_BY_EMAIL[] = "SELECT " USER_COLUMNS " FROM users WHERE email = $1";
@@ -212,8 +213,11 @@ static ct_err check_fields(json_t *body, err_detail *d)
 	json_t *t;
 	if (teams && (!json_is_array(teams) || json_array_size(teams) > 100))
 		return err_set(d, CT_ERR_INVALID, "teams", "teams must be an array of team ids");
-	json_array_foreach(teams, i, t) if (!json_is_integer(t) || json_integer_value(t) <= 0)
-		return err_set(d, CT_ERR_INVALID, "teams", "teams must be an array of team ids");
+	json_array_foreach(teams, i,
+			   t) if (!json_is_integer(t) ||
+				  json_integer_value(t) <=
+					  0) return err_set(d, CT_ERR_INVALID, "teams",
+							    "teams must be an array of team ids");
 	return CT_OK;
 }
 
@@ -308,8 +312,8 @@ static ct_err insert_user(store_conn *c, void *arg)
 	return err;
 }
 
-ct_err users_create(store *s, const actor *who, json_t *body, char *generated_password,
-		    int64_t *id, err_detail *d)
+ct_err users_create(store *s, const actor *who, json_t *body, char *generated_password, int64_t *id,
+		    err_detail *d)
 {
 	user_write x = {.who = who, .body = body, .d = d};
 	ct_err err = check_fields(body, d);
@@ -340,7 +344,8 @@ ct_err users_create(store *s, const actor *who, json_t *body, char *generated_pa
 /* Would this change leave no active admin? */
 static ct_err keep_an_admin(store_conn *c, user_write *x, const user_auth *u)
 {
-	json_t *role = json_object_get(x->body, "role"), *active = json_object_get(x->body, "active");
+	json_t *role = json_object_get(x->body, "role"),
+	       *active = json_object_get(x->body, "active");
 	int stays_admin = (!role || strcmp(json_string_value(role), "admin") == 0) &&
 			  (!active || json_is_true(active));
 	if (strcmp(u->role, "admin") != 0 || !u->active || stays_admin)

@@ -104,8 +104,8 @@ static void answer_team(http_request *req, http_response *res, int status, int64
 	store_reader_release(a->store, c);
 	size_t i;
 	json_t *t;
-	json_array_foreach(all, i, t) if (json_integer_value(json_object_get(t, "id")) == id) found =
-		json_incref(t);
+	json_array_foreach(all, i, t) if (json_integer_value(json_object_get(t, "id")) == id)
+		found = json_incref(t);
 	json_decref(all);
 	if (err || !found)
 		api_fail(res, err ? err : CT_ERR_NOT_FOUND, NULL, "team");
@@ -181,7 +181,8 @@ void api_token_revoke(http_request *req, http_response *res)
 	if (err)
 		api_fail(res, err, NULL, "token");
 	else
-		http_json(res, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "revoked"));
+		http_json(res, 200,
+			  json_pack("{s:I, s:s}", "id", (json_int_t)id, "status", "revoked"));
 }
 
 void api_audit_list(http_request *req, http_response *res)
@@ -204,6 +205,7 @@ void api_audit_list(http_request *req, http_response *res)
 		http_error(res, err, "the audit log could not be read", NULL, -1);
 		return;
 	}
-	http_json(res, 200, json_pack("{s:o, s:o}", "data", data, "next_before",
-				      next ? json_integer(next) : json_null()));
+	http_json(res, 200,
+		  json_pack("{s:o, s:o}", "data", data, "next_before",
+			    next ? json_integer(next) : json_null()));
 }

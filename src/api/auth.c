@@ -95,7 +95,8 @@ static ct_err record_login(store_conn *c, void *arg)
 			err = sessions_create(c, x->user->id, !x->user->totp_enabled, x->ip,
 					      x->user_agent, &sl, x->token, x->csrf);
 		if (!err)
-			err = audit_record_json(c, x->who, "login", "user", x->user->id, NULL, detail);
+			err = audit_record_json(c, x->who, "login", "user", x->user->id, NULL,
+						detail);
 	}
 	json_decref(detail);
 	return err;
@@ -180,7 +181,9 @@ void api_auth_login(http_request *req, http_response *res)
 		json_decref(body);
 		return;
 	}
-	login_write x = {.a = a, .email = email, .ip = http_client_ip(req),
+	login_write x = {.a = a,
+			 .email = email,
+			 .ip = http_client_ip(req),
 			 .user_agent = http_header(req, "User-Agent")};
 	throttle_keys(email, x.ip, x.acct, x.addr);
 	if (refuse_if_locked(a, res, x.acct, x.addr)) {
@@ -214,7 +217,6 @@ void api_auth_login(http_request *req, http_response *res)
 		set_cookie(req, res, x.token);
 	}
 }
-
 
 typedef struct second_factor_write {
 	app *a;
@@ -263,8 +265,8 @@ static ct_err record_second_factor(store_conn *c, void *arg)
 	if (!err)
 		err = throttle_clear(c, x->acct);
 	if (!err)
-		err = audit_record(c, x->who, x->recovery_code ? "login.recovery_code"
-							       : "login.second_factor",
+		err = audit_record(c, x->who,
+				   x->recovery_code ? "login.recovery_code" : "login.second_factor",
 				   "user", x->user->id, NULL, NULL);
 	return err;
 }
@@ -280,7 +282,10 @@ void api_auth_second_factor(http_request *req, http_response *res)
 	const principal *p = http_principal(req);
 	actor who;
 	api_actor(req, &who);
-	second_factor_write x = {.a = a, .who = &who, .user = &u, .old_token = p->session_token,
+	second_factor_write x = {.a = a,
+				 .who = &who,
+				 .user = &u,
+				 .old_token = p->session_token,
 				 .ip = http_client_ip(req),
 				 .user_agent = http_header(req, "User-Agent")};
 	throttle_keys(u.email, x.ip, x.acct, x.addr);
@@ -319,15 +324,16 @@ void api_auth_me(http_request *req, http_response *res)
 	const principal *p = http_principal(req);
 	if (!p->session_id) {
 		http_json(res, 200,
-			  json_pack("{s:{s:I, s:s, s:s, s:o}}", "token", "id", (json_int_t)p->token_id,
-				    "name", p->name, "role", http_role_name(p->role), "channel_id",
+			  json_pack("{s:{s:I, s:s, s:s, s:o}}", "token", "id",
+				    (json_int_t)p->token_id, "name", p->name, "role",
+				    http_role_name(p->role), "channel_id",
 				    p->channel_id ? json_integer(p->channel_id) : json_null()));
 		return;
 	}
 	user_auth u;
 	if (api_session_user(req, res, &u) == CT_OK)
-		http_json(res, 200, me_json(&u, p->csrf, p->second_factor_pending,
-					    p->totp_setup_required));
+		http_json(res, 200,
+			  me_json(&u, p->csrf, p->second_factor_pending, p->totp_setup_required));
 }
 
 typedef struct logout_write {

@@ -18,7 +18,6 @@
 #include "core/timeutil.h"
 #include "jobs/jobs.h"
 
-
 /* POST /api/v1/auth/password {"current_password", "new_password"} */
 void api_auth_password(http_request *req, http_response *res)
 {
@@ -51,8 +50,9 @@ void api_auth_password(http_request *req, http_response *res)
 	if (err)
 		api_fail(res, err, &d, "user");
 	else
-		http_json(res, 200, json_pack("{s:s}", "status",
-					      "password changed; every session has ended"));
+		http_json(
+			res, 200,
+			json_pack("{s:s}", "status", "password changed; every session has ended"));
 }
 
 typedef struct reset_request {
@@ -114,8 +114,9 @@ void api_auth_reset_request(http_request *req, http_response *res)
 	}
 	if (known)
 		jobs_wake(a->jobs);
-	http_json(res, 202, json_pack("{s:s}", "status",
-				      "if the address has an account, a reset link is on its way"));
+	http_json(res, 202,
+		  json_pack("{s:s}", "status",
+			    "if the address has an account, a reset link is on its way"));
 }
 
 typedef struct reset_confirm {
@@ -167,11 +168,13 @@ void api_auth_reset_confirm(http_request *req, http_response *res)
 		err = store_write(http_app(req)->store, apply_reset, &x);
 	json_decref(body);
 	if (err == CT_ERR_NOT_FOUND)
-		http_error(res, CT_ERR_INVALID, "the link is unknown, used or expired", "token", -1);
+		http_error(res, CT_ERR_INVALID, "the link is unknown, used or expired", "token",
+			   -1);
 	else if (err)
 		api_fail(res, err, &d, "reset");
 	else
-		http_json(res, 200, json_pack("{s:s}", "status", "password changed; sign in again"));
+		http_json(res, 200,
+			  json_pack("{s:s}", "status", "password changed; sign in again"));
 }
 
 static const char SQL_SET_TOTP[] =
@@ -207,8 +210,9 @@ static ct_err set_totp(store_conn *c, void *arg)
 		err = store_run(st);
 	}
 	if (!err && (x->enabled || !x->sealed))
-		err = audit_record(c, x->who, x->enabled ? "user.totp_enabled" : "user.totp_disabled",
-				   "user", x->user_id, NULL, NULL);
+		err = audit_record(c, x->who,
+				   x->enabled ? "user.totp_enabled" : "user.totp_disabled", "user",
+				   x->user_id, NULL, NULL);
 	return err;
 }
 
@@ -255,8 +259,8 @@ void api_auth_totp_enable(http_request *req, http_response *res)
 	int64_t step = 0;
 	if (!u.totp_enabled && u.totp_secret[0] &&
 	    seal_open(&a->key, u.totp_secret, &secret) == CT_OK)
-		step = totp_check(buf_cstr(&secret), json_string_value(json_object_get(body, "code")),
-				  time_now_ms());
+		step = totp_check(buf_cstr(&secret),
+				  json_string_value(json_object_get(body, "code")), time_now_ms());
 	int ok = step != 0;
 	buf_free(&secret);
 	json_decref(body);

@@ -182,10 +182,11 @@ static void post_outbound(http_request *req, http_response *res, int is_reply)
 	err_detail d = {.index = -1};
 	int64_t message_id = 0;
 	int created = 1;
-	ct_err err = is_reply ? inbox_reply(a->store, &who, &scope, id, text,
-					    http_header(req, "Idempotency-Key"),
-					    (int)a->cfg.jobs_max_attempts, &message_id, &created, &d)
-			      : inbox_note(a->store, &who, &scope, id, text, &message_id, &d);
+	ct_err err = is_reply
+			     ? inbox_reply(a->store, &who, &scope, id, text,
+					   http_header(req, "Idempotency-Key"),
+					   (int)a->cfg.jobs_max_attempts, &message_id, &created, &d)
+			     : inbox_note(a->store, &who, &scope, id, text, &message_id, &d);
 	json_decref(body);
 	if (err == CT_ERR_NOT_FOUND) {
 		http_error(res, err, "no such conversation", NULL, -1);

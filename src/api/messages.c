@@ -7,18 +7,18 @@
  */
 #include "api/api.h"
 #include "core/timeutil.h"
-#include "ingest/ingest.h"
 #include "inbox/inbox.h"
+#include "ingest/ingest.h"
 
 static json_t *results_json(const ingest_batch *b)
 {
 	json_t *data = json_array();
 	for (size_t i = 0; i < b->n; i++) {
 		const ingest_result *r = &b->results[i];
-		json_array_append_new(data, json_pack("{s:I, s:I, s:b}", "id",
-						      (json_int_t)r->message_id, "conversation_id",
-						      (json_int_t)r->conversation_id, "duplicate",
-						      r->duplicate));
+		json_array_append_new(data,
+				      json_pack("{s:I, s:I, s:b}", "id", (json_int_t)r->message_id,
+						"conversation_id", (json_int_t)r->conversation_id,
+						"duplicate", r->duplicate));
 	}
 	return json_pack("{s:o}", "data", data);
 }
@@ -37,8 +37,8 @@ void api_messages_ingest(http_request *req, http_response *res)
 		err = ingest_commit(a->store, &lim, &b);
 	if (err) {
 		if (err == CT_ERR_INVALID || err == CT_ERR_TOO_LARGE || err == CT_ERR_FORBIDDEN)
-			http_error(res, err, buf_cstr(&b.err_msg), b.err_field[0] ? b.err_field : NULL,
-				   b.err_index);
+			http_error(res, err, buf_cstr(&b.err_msg),
+				   b.err_field[0] ? b.err_field : NULL, b.err_index);
 		else
 			http_error(res, err, "the messages could not be stored", NULL, -1);
 		ingest_batch_free(&b);

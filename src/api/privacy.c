@@ -70,7 +70,8 @@ void api_contact_export(http_request *req, http_response *res)
 {
 	answer_contact(req, res, privacy_export);
 	if (res->status == 200)
-		http_add_header(res, "Content-Disposition", "attachment; filename=\"contact.json\"");
+		http_add_header(res, "Content-Disposition",
+				"attachment; filename=\"contact.json\"");
 }
 
 void api_contact_erase(http_request *req, http_response *res)
@@ -104,8 +105,9 @@ void api_retention_get(http_request *req, http_response *res)
 	}
 	json_t *entry = json_array_get(last, 0);
 	http_json(res, 200,
-		  json_pack("{s:I, s:s, s:O}", "months", (json_int_t)a->cfg.retention_months, "mode",
-			    a->cfg.retention_mode, "last_run", entry ? entry : json_null()));
+		  json_pack("{s:I, s:s, s:O}", "months", (json_int_t)a->cfg.retention_months,
+			    "mode", a->cfg.retention_mode, "last_run",
+			    entry ? entry : json_null()));
 	json_decref(last);
 }
 
@@ -123,8 +125,8 @@ void api_retention_run(http_request *req, http_response *res)
 {
 	app *a = http_app(req);
 	if (a->cfg.retention_months <= 0) {
-		http_error(res, CT_ERR_CONFLICT, "no retention policy is set (retention.months)", NULL,
-			   -1);
+		http_error(res, CT_ERR_CONFLICT, "no retention policy is set (retention.months)",
+			   NULL, -1);
 		return;
 	}
 	run_now x;

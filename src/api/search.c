@@ -18,7 +18,8 @@ void api_search(http_request *req, http_response *res)
 	json_t *data = NULL;
 	int64_t next = 0;
 	err_detail d = {.index = -1};
-	ct_err err = inbox_search(c, &scope, http_query(req, "q"), before, (int)limit, &data, &next, &d);
+	ct_err err =
+		inbox_search(c, &scope, http_query(req, "q"), before, (int)limit, &data, &next, &d);
 	store_reader_release(a->store, c);
 	if (err)
 		http_error_detail(res, err, &d);

@@ -1,8 +1,8 @@
 /*
  * audit.c: writing and reading the audit log (see audit.h).
  */
-#include "store/columns.h"
 #include "audit/audit.h"
+#include "store/columns.h"
 
 #include <stdlib.h>
 
@@ -14,9 +14,8 @@ static const char SQL_AUDIT_INSERT[] =
 	"INSERT INTO audit_log (at, actor, actor_user_id, actor_token_id, action, object_type,"
 	" object_id, before, after, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
-ct_err audit_record(store_conn *c, const actor *who, const char *action,
-		    const char *object_type, int64_t object_id, const char *before,
-		    const char *after)
+ct_err audit_record(store_conn *c, const actor *who, const char *action, const char *object_type,
+		    int64_t object_id, const char *before, const char *after)
 {
 	store_stmt *st = store_prepare(c, SQL_AUDIT_INSERT);
 	if (!st)
@@ -48,7 +47,7 @@ ct_err audit_record_json(store_conn *c, const actor *who, const char *action,
 	return err;
 }
 
-#define AUDIT_COLUMNS                                                                        \
+#define AUDIT_COLUMNS                                                                           \
 	"id, at, actor, actor_user_id, actor_token_id, action, object_type, object_id, before," \
 	" after, ip"
 

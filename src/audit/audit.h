@@ -30,9 +30,8 @@ extern const actor actor_system;
  * Append an entry inside the caller's write (c is the writer connection).
  * before and after are JSON texts or NULL.
  */
-ct_err audit_record(store_conn *c, const actor *who, const char *action,
-		    const char *object_type, int64_t object_id, const char *before,
-		    const char *after);
+ct_err audit_record(store_conn *c, const actor *who, const char *action, const char *object_type,
+		    int64_t object_id, const char *before, const char *after);
 
 /* Same, taking jansson values (borrowed; NULL allowed). */
 ct_err audit_record_json(store_conn *c, const actor *who, const char *action,

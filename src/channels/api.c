@@ -53,9 +53,9 @@ static json_t *reply_body(const channel_reply *rp)
 	return json_pack("{s:s, s:s, s:I, s:I, s:s?, s:s?, s:o, s:s, s:{s:s?}, s:s?}", "type",
 			 "reply", "idempotency_key", rp->idempotency_key, "message_id",
 			 (json_int_t)rp->message_id, "conversation_id",
-			 (json_int_t)rp->conversation_id, "thread_id", rp->thread_id,
-			 "in_reply_to", rp->in_reply_to, "recipient", recipient, "text", rp->text,
-			 "author", "name", rp->author_name, "created_at", rp->created_at);
+			 (json_int_t)rp->conversation_id, "thread_id", rp->thread_id, "in_reply_to",
+			 rp->in_reply_to, "recipient", recipient, "text", rp->text, "author",
+			 "name", rp->author_name, "created_at", rp->created_at);
 }
 
 /* Classify an HTTP status; fill out for anything but success. */
@@ -71,8 +71,8 @@ static ct_err judge_status(long status, response *r, channel_outcome *out)
 	}
 	snprintf(out->error, sizeof(out->error), "the webhook answered HTTP %ld", status);
 	out->retry_after_ms = r->retry_after_ms;
-	out->permanent = status >= 400 && status < 500 && status != 408 && status != 425 &&
-			 status != 429;
+	out->permanent =
+		status >= 400 && status < 500 && status != 408 && status != 425 && status != 429;
 	return CT_ERR_IO;
 }
 
@@ -89,8 +89,8 @@ static void sign_body(const char *secret, const char *body, char *header, size_t
 	snprintf(header, size, "X-Cluetrain-Signature: sha256=%s", hex);
 }
 
-static ct_err api_send_reply(const json_t *config, const json_t *secrets,
-			     const channel_reply *rp, int timeout_s, channel_outcome *out)
+static ct_err api_send_reply(const json_t *config, const json_t *secrets, const channel_reply *rp,
+			     int timeout_s, channel_outcome *out)
 {
 	const char *url = json_string_value(json_object_get(config, "webhook_url"));
 	if (!url || !*url) {

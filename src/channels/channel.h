@@ -41,8 +41,8 @@ typedef struct channel_kind {
 	const char *kind;
 	/* Deliver reply using the channel's config and opened secrets (never
 	 * to be logged). CT_OK when delivered. */
-	ct_err (*send_reply)(const json_t *config, const json_t *secrets, const channel_reply *reply,
-			     int timeout_s, channel_outcome *out);
+	ct_err (*send_reply)(const json_t *config, const json_t *secrets,
+			     const channel_reply *reply, int timeout_s, channel_outcome *out);
 } channel_kind;
 
 /* The adapters, one per file in channels/. */

@@ -105,7 +105,8 @@ ct_err mail_send(const mail_settings *s, const mail_message *m, channel_outcome 
 	/* With credentials, TLS is required: a password never crosses in clear.
 	 * Without, STARTTLS is used when the server offers it. */
 	int has_login = s->username && *s->username;
-	curl_easy_setopt(curl, CURLOPT_USE_SSL, (long)(has_login ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+	curl_easy_setopt(curl, CURLOPT_USE_SSL,
+			 (long)(has_login ? CURLUSESSL_ALL : CURLUSESSL_TRY));
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)s->timeout_s);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	if (has_login) {
@@ -114,8 +115,8 @@ ct_err mail_send(const mail_settings *s, const mail_message *m, channel_outcome 
 	}
 	CURLcode rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK) {
-		snprintf(out->error, sizeof(out->error), "the mail server refused or was not reached: %s",
-			 curl_easy_strerror(rc));
+		snprintf(out->error, sizeof(out->error),
+			 "the mail server refused or was not reached: %s", curl_easy_strerror(rc));
 		out->permanent = permanent_failure(curl, rc);
 		err = CT_ERR_IO;
 	}

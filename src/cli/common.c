@@ -62,9 +62,10 @@ int cli_open_app(const char *data_dir, int create, app *a)
 	}
 	if (!had_key && had_db)
 		log_warn("config.key_file_created",
-			 LOG_S("detail", "the key file was missing and a new one was made: channel "
-					 "secrets and second factors sealed with the old key cannot be "
-					 "opened; restore the old key file or enter them again"),
+			 LOG_S("detail",
+			       "the key file was missing and a new one was made: channel "
+			       "secrets and second factors sealed with the old key cannot be "
+			       "opened; restore the old key file or enter them again"),
 			 LOG_S("path", a->cfg.secret_key_file));
 	store_options opt = {a->cfg.database, (int)a->cfg.readers, create};
 	if (store_open(&opt, &a->store, &msg) != CT_OK) {

@@ -8,10 +8,10 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "store/columns.h"
 #include "cli/cli.h"
 #include "core/i18n.h"
 #include "core/timeutil.h"
+#include "store/columns.h"
 
 static const char SQL_EXPORT[] =
 	"SELECT m.id, m.conversation_id, ch.name, m.direction, m.external_id, c.thread_key,"

@@ -28,8 +28,8 @@ static int to_ingest_form(json_t *obj)
 	json_t *dir = json_object_get(obj, "direction");
 	if (dir && (!json_is_string(dir) || strcmp(json_string_value(dir), "in") != 0))
 		return 0;
-	static const char *const export_only[] = {"direction", "id", "conversation_id",
-						  "received_at", "delivery_state", NULL};
+	static const char *const export_only[] = {
+		"direction", "id", "conversation_id", "received_at", "delivery_state", NULL};
 	if (json_is_object(obj))
 		for (const char *const *k = export_only; *k; k++)
 			json_object_del(obj, *k);
@@ -76,8 +76,8 @@ static int parse_line(app *a, const buf *line, const char *name, long long linen
 	json_error_t jerr;
 	*skip = 0;
 	memset(b, 0, sizeof(*b)); /* freeable whatever happens below */
-	json_t *obj = json_loadb(line->data ? line->data : "", line->len, JSON_REJECT_DUPLICATES,
-				 &jerr);
+	json_t *obj =
+		json_loadb(line->data ? line->data : "", line->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
 		cli_error(_("%s:%lld: invalid JSON at column %d: %s"), name, lineno, jerr.column,
 			  jerr.text);
@@ -134,8 +134,8 @@ static int validate_all(app *a, FILE *f, const char *name, const ingest_limits *
 }
 
 /* Pass 2: commit the (valid) lines in batches, times moved by shift_ms. */
-static int commit_all(app *a, FILE *f, const char *name, const ingest_limits *lim,
-		      int64_t shift_ms, cli_progress *progress)
+static int commit_all(app *a, FILE *f, const char *name, const ingest_limits *lim, int64_t shift_ms,
+		      cli_progress *progress)
 {
 	buf line;
 	buf_init(&line, LINE_MAX_BYTES);
@@ -160,8 +160,8 @@ static int commit_all(app *a, FILE *f, const char *name, const ingest_limits *li
 			if (!err)
 				err = ingest_commit(a->store, lim, &b);
 			if (err) {
-				cli_error(_("%s: storing the batch before line %lld failed: %s"), name,
-					  lineno, err_code_name(err));
+				cli_error(_("%s: storing the batch before line %lld failed: %s"),
+					  name, lineno, err_code_name(err));
 				rc = CLI_FAILED;
 			}
 			ingest_batch_free(&b);

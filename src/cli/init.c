@@ -70,8 +70,8 @@ static ct_err seed(store_conn *c, void *arg)
 		store_bind_int(st, 4, now);
 		err = store_run(st);
 	}
-	static const char *const demo_teams[] = {"Kundenservice", "Störungsdienst",
-						 "International", NULL};
+	static const char *const demo_teams[] = {"Kundenservice", "Störungsdienst", "International",
+						 NULL};
 	for (const char *const *t = demo_teams; x->demo && !err && *t; t++)
 		err = run_text_time(c, SQL_TEAM_INSERT, *t);
 	return err;

@@ -9,8 +9,7 @@
 #include "core/i18n.h"
 
 /* Parse --data (and --out when out is not NULL); -1 after printing usage. */
-static int parse_args(int argc, char **argv, const char *usage, const char **data,
-		      const char **out)
+static int parse_args(int argc, char **argv, const char *usage, const char **data, const char **out)
 {
 	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
 					     {"out", required_argument, NULL, 'o'},

@@ -42,12 +42,10 @@ static int64_t channel_id(app *a, const char *name)
 
 int cli_token(int argc, char **argv)
 {
-	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
-					     {"name", required_argument, NULL, 'n'},
-					     {"role", required_argument, NULL, 'r'},
-					     {"channel", required_argument, NULL, 'c'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+		{"data", required_argument, NULL, 'd'}, {"name", required_argument, NULL, 'n'},
+		{"role", required_argument, NULL, 'r'}, {"channel", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
 	if (argc < 2 || strcmp(argv[1], "add") != 0)
 		return usage(argc >= 2 &&
 			     (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0));

@@ -9,11 +9,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <unistd.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct config_key {
 	const char *name;
@@ -23,8 +23,14 @@ typedef struct config_key {
 	const char *help;
 } config_key;
 
-#define STR_KEY(n, f, h) {n, 's', offsetof(config, f), 0, 0, h}
-#define INT_KEY(n, f, lo, hi, h) {n, 'i', offsetof(config, f), lo, hi, h}
+#define STR_KEY(n, f, h)                             \
+	{                                            \
+		n, 's', offsetof(config, f), 0, 0, h \
+	}
+#define INT_KEY(n, f, lo, hi, h)                       \
+	{                                              \
+		n, 'i', offsetof(config, f), lo, hi, h \
+	}
 
 static const config_key config_keys[] = {
 	STR_KEY("database", database, "SQLite database file"),

@@ -24,34 +24,34 @@ typedef struct config {
 	char *log_level;         /* debug, info, warn, error */
 	int64_t max_connections; /* concurrent HTTP connections */
 	int64_t connection_timeout_s;
-	int64_t readers;             /* pooled read connections */
-	int64_t reopen_window_s;     /* a resolved conversation re-opens within this */
-	int64_t jobs_max_attempts;   /* then a job is failed */
+	int64_t readers;           /* pooled read connections */
+	int64_t reopen_window_s;   /* a resolved conversation re-opens within this */
+	int64_t jobs_max_attempts; /* then a job is failed */
 	int64_t jobs_backoff_base_ms;
 	int64_t jobs_backoff_max_ms;
-	int64_t jobs_timeout_s;      /* one delivery attempt */
-	int64_t events_heartbeat_s;  /* SSE keep-alive comment interval */
-	int64_t ingest_max_batch;    /* messages in one POST */
-	int64_t ingest_max_body;     /* bytes in one POST */
-	int64_t ingest_max_text;     /* bytes of one message's text */
-	char *secret_key_file;       /* the key that seals secrets; outside the database */
-	char *public_url;            /* how users reach this server (links in e-mails) */
-	int64_t trust_proxy;         /* 1: believe X-Forwarded-For/-Proto from the proxy */
-	int64_t hsts;                /* 1: send Strict-Transport-Security */
-	int64_t per_ip_connections;  /* concurrent connections from one address */
-	int64_t public_per_minute;   /* requests per minute per address on public routes */
+	int64_t jobs_timeout_s;     /* one delivery attempt */
+	int64_t events_heartbeat_s; /* SSE keep-alive comment interval */
+	int64_t ingest_max_batch;   /* messages in one POST */
+	int64_t ingest_max_body;    /* bytes in one POST */
+	int64_t ingest_max_text;    /* bytes of one message's text */
+	char *secret_key_file;      /* the key that seals secrets; outside the database */
+	char *public_url;           /* how users reach this server (links in e-mails) */
+	int64_t trust_proxy;        /* 1: believe X-Forwarded-For/-Proto from the proxy */
+	int64_t hsts;               /* 1: send Strict-Transport-Security */
+	int64_t per_ip_connections; /* concurrent connections from one address */
+	int64_t public_per_minute;  /* requests per minute per address on public routes */
 	int64_t session_idle_s;
 	int64_t session_absolute_s;
 	int64_t require_totp_admins; /* 1: admins must set up a second factor */
 	int64_t login_max_failures;
 	int64_t login_window_s;
 	int64_t login_lockout_s;
-	char *smtp_url;              /* smtp://host:port or smtps://...; "" = no mail */
+	char *smtp_url; /* smtp://host:port or smtps://...; "" = no mail */
 	char *smtp_from;
 	char *smtp_username;
 	char *smtp_password;
-	int64_t retention_months;    /* 0: keep conversations forever */
-	char *retention_mode;        /* anonymise or delete */
+	int64_t retention_months; /* 0: keep conversations forever */
+	char *retention_mode;     /* anonymise or delete */
 } config;
 
 /* Fill cfg with defaults for data_dir (copied). Free with config_free. */

@@ -4,8 +4,8 @@
 #include "core/i18n.h"
 
 #include <limits.h>
-#include <pthread.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

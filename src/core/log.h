@@ -30,8 +30,9 @@ typedef struct log_field {
 /* Write one event line with the given fields (thread-safe). */
 void log_fields(log_level level, const char *event, const log_field *fields, int n);
 
-#define LOG_FIELDS_(...) ((const log_field[]){__VA_ARGS__}), \
-	(int)(sizeof((const log_field[]){__VA_ARGS__}) / sizeof(log_field))
+#define LOG_FIELDS_(...)                    \
+	((const log_field[]){__VA_ARGS__}), \
+		(int)(sizeof((const log_field[]){__VA_ARGS__}) / sizeof(log_field))
 #define log_debug(event, ...) log_fields(LOG_DEBUG, (event), LOG_FIELDS_(__VA_ARGS__))
 #define log_info(event, ...) log_fields(LOG_INFO, (event), LOG_FIELDS_(__VA_ARGS__))
 #define log_warn(event, ...) log_fields(LOG_WARN, (event), LOG_FIELDS_(__VA_ARGS__))

@@ -86,8 +86,7 @@ ct_err seal_open(const seal_key *key, const char *sealed, buf *out)
 	size_t plain_len = raw_len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
 	unsigned char *plain = xmalloc(plain_len + 1);
 	if (crypto_secretbox_open_easy(plain, raw + crypto_secretbox_NONCEBYTES,
-				       raw_len - crypto_secretbox_NONCEBYTES, raw,
-				       key->bytes) == 0)
+				       raw_len - crypto_secretbox_NONCEBYTES, raw, key->bytes) == 0)
 		err = buf_append(out, plain, plain_len);
 	sodium_memzero(plain, plain_len + 1);
 	free(plain);

@@ -119,8 +119,8 @@ ct_err time_parse_rfc3339(const char *s, size_t n, int64_t *out_ms)
 	} else {
 		return CT_ERR_INVALID;
 	}
-	if (i != n || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
-	    mi > 59 || sec > 60)
+	if (i != n || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+	    sec > 60)
 		return CT_ERR_INVALID;
 	if (sec == 60) /* a leap second folds onto the next second */
 		sec = 59, frac_ms = 999;
@@ -152,8 +152,8 @@ void time_format_rfc3339(int64_t ms, char *out)
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
 	if (y < 0 || y > 9999) { /* outside RFC 3339's four-digit years */
-		snprintf(out, TIME_RFC3339_SIZE, "%lld-%02u-%02uT%02u:%02u:%02u.%03uZ", (long long)y,
-			 m, d, rem / 3600, rem / 60 % 60, rem % 60, msec);
+		snprintf(out, TIME_RFC3339_SIZE, "%lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
+			 (long long)y, m, d, rem / 3600, rem / 60 % 60, rem % 60, msec);
 		return;
 	}
 	char *p = put_digits(out, (unsigned)y, 4);

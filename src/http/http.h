@@ -59,9 +59,9 @@ typedef struct http_response {
 	const char *content_type; /* static string */
 	char *body;               /* owned */
 	size_t body_len;
-	char *headers[8][2];      /* extra headers (name, value), owned */
+	char *headers[8][2]; /* extra headers (name, value), owned */
 	int n_headers;
-	http_stream_fn stream;    /* when set, body is ignored */
+	http_stream_fn stream; /* when set, body is ignored */
 	void *stream_ctx;
 	void (*stream_free)(void *ctx);
 } http_response;
@@ -91,16 +91,15 @@ void http_json(http_response *res, int status, json_t *value);
 void http_raw_json(http_response *res, int status, char *body, size_t len);
 
 /* Answer with the JSON error body. field may be NULL; index < 0 omits it. */
-void http_error(http_response *res, ct_err err, const char *message, const char *field,
-		int index);
+void http_error(http_response *res, ct_err err, const char *message, const char *field, int index);
 
 /* Answer with the JSON error body for a validation result. */
 void http_error_detail(http_response *res, ct_err err, const err_detail *d);
 
 /* A query argument as a whole number in [min, max]; def when absent.
  * CT_ERR_INVALID (and the error answered) when present but not such a number. */
-ct_err http_query_int(const http_request *req, http_response *res, const char *name,
-		      int64_t def, int64_t min, int64_t max, int64_t *out);
+ct_err http_query_int(const http_request *req, http_response *res, const char *name, int64_t def,
+		      int64_t min, int64_t max, int64_t *out);
 
 /*
  * Parse the body as a JSON object or array into *out (caller owns it).
@@ -126,9 +125,9 @@ typedef struct http_route {
 	const char *method;
 	const char *pattern; /* "/api/v1/conversations/{id}/messages" */
 	http_handler handler;
-	int roles;           /* roles allowed; 0 = no authentication needed */
-	size_t max_body;     /* bytes; 0 = HTTP_DEFAULT_MAX_BODY */
-	int flags;           /* ROUTE_ flags */
+	int roles;       /* roles allowed; 0 = no authentication needed */
+	size_t max_body; /* bytes; 0 = HTTP_DEFAULT_MAX_BODY */
+	int flags;       /* ROUTE_ flags */
 } http_route;
 
 /* The client's address as text ("127.0.0.1"); with http.trust_proxy the

@@ -94,8 +94,7 @@ void http_raw_json(http_response *res, int status, char *body, size_t len)
 	res->body_len = len;
 }
 
-void http_error(http_response *res, ct_err err, const char *message, const char *field,
-		int index)
+void http_error(http_response *res, ct_err err, const char *message, const char *field, int index)
 {
 	json_t *e = json_pack("{s:s, s:s}", "code", err_code_name(err), "message", message);
 	if (field)
@@ -130,8 +129,8 @@ void http_error_detail(http_response *res, ct_err err, const err_detail *d)
 	http_error(res, err, message, d->field[0] ? d->field : NULL, d->index);
 }
 
-ct_err http_query_int(const http_request *req, http_response *res, const char *name,
-		      int64_t def, int64_t min, int64_t max, int64_t *out)
+ct_err http_query_int(const http_request *req, http_response *res, const char *name, int64_t def,
+		      int64_t min, int64_t max, int64_t *out)
 {
 	const char *s = http_query(req, name);
 	*out = def;
@@ -158,7 +157,8 @@ const char *http_client_ip(const http_request *req)
 
 int http_is_https(const http_request *req)
 {
-	const char *proto = req->app->cfg.trust_proxy ? http_header(req, "X-Forwarded-Proto") : NULL;
+	const char *proto =
+		req->app->cfg.trust_proxy ? http_header(req, "X-Forwarded-Proto") : NULL;
 	if (proto)
 		return strcmp(proto, "https") == 0;
 	return strncmp(req->app->cfg.public_url, "https://", 8) == 0;

@@ -24,8 +24,8 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "http/auth.h"
-#include "http/http.h"
 #include "http/headers.h"
+#include "http/http.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
 
@@ -195,8 +195,8 @@ static enum MHD_Result begin_request(app *a, struct MHD_Connection *conn, const 
 	if (req->route->flags & ROUTE_INGEST_BODY)
 		max = (size_t)a->cfg.ingest_max_body;
 	buf_init(&req->body, max);
-	const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *length =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (length && strtoull(length, NULL, 10) > max) {
 		req->body_too_large = 1;
 		return send_error(conn, req, CT_ERR_TOO_LARGE, "request body too large");
@@ -212,7 +212,8 @@ static ct_err authorise(struct MHD_Connection *conn, http_request *req, enum MHD
 	const char *why = NULL;
 	if ((route->flags & ROUTE_RATE_LIMITED) &&
 	    !ratelimit_allow(req->app, req->client_ip, time_mono_ms()))
-		err = CT_ERR_RATE_LIMITED, why = "too many requests from your address; wait a minute";
+		err = CT_ERR_RATE_LIMITED,
+		why = "too many requests from your address; wait a minute";
 	else if (!same_origin(req))
 		err = CT_ERR_FORBIDDEN, why = "cross-origin request refused";
 	if (!err && route->roles) {
@@ -225,8 +226,8 @@ static ct_err authorise(struct MHD_Connection *conn, http_request *req, enum MHD
 		else if ((req->who.second_factor_pending || req->who.totp_setup_required) &&
 			 !(route->flags & ROUTE_PARTIAL_AUTH))
 			err = CT_ERR_FORBIDDEN, why = req->who.second_factor_pending
-							 ? "the second factor is still missing"
-							 : "set up a second factor first";
+							      ? "the second factor is still missing"
+							      : "set up a second factor first";
 		else if (!csrf_ok(req))
 			err = CT_ERR_FORBIDDEN, why = "missing or wrong X-CSRF-Token";
 	}
@@ -256,8 +257,8 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, http_request 
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_size, void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_size, void **con_cls)
 {
 	(void)version;
 	http_request *req = *con_cls;
@@ -341,8 +342,8 @@ ct_err http_server_start(app *a, const char *listen, http_server **out, int *por
 		return err;
 	http_server *srv = xcalloc(1, sizeof(*srv));
 	srv->app = a;
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ERROR_LOG;
+	unsigned flags =
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	srv->daemon = MHD_start_daemon(
@@ -358,8 +359,8 @@ ct_err http_server_start(app *a, const char *listen, http_server **out, int *por
 		free(srv);
 		return CT_ERR_IO;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon,
-							      MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *info =
+		MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	*port = info ? info->port : 0;
 	*out = srv;
 	return CT_OK;

@@ -32,15 +32,13 @@ static json_t *channel_row(store_stmt *st, const seal_key *key)
 	json_t *value;
 	json_object_foreach(secrets, name, value) json_array_append_new(names, json_string(name));
 	json_decref(secrets);
-	json_t *v = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o}", "id",
-			      (json_int_t)store_col_int(st, 0), "kind", store_col_text(st, 1),
-			      "name", store_col_text(st, 2), "config",
-			      config ? config : json_object(), "secrets", names, "created_at",
-			      col_json_time(st, 4));
+	json_t *v =
+		json_pack("{s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)store_col_int(st, 0),
+			  "kind", store_col_text(st, 1), "name", store_col_text(st, 2), "config",
+			  config ? config : json_object(), "secrets", names, "created_at",
+			  col_json_time(st, 4));
 	return v;
 }
-
-
 
 ct_err channel_settings_list(store_conn *c, const seal_key *key, json_t **data)
 {
@@ -91,13 +89,15 @@ static ct_err check_secrets(json_t *secrets, err_detail *d)
 	if (!secrets)
 		return CT_OK;
 	if (!json_is_object(secrets))
-		return err_set(d, CT_ERR_INVALID, "secrets", "secrets must be an object of strings");
+		return err_set(d, CT_ERR_INVALID, "secrets",
+			       "secrets must be an object of strings");
 	const char *name;
 	json_t *v;
-	json_object_foreach(secrets, name, v) if (!(json_is_string(v) || json_is_null(v)) ||
-						  strlen(name) > 64 ||
-						  json_string_length(v) > 8192) return err_set(
-		d, CT_ERR_INVALID, "secrets", "each secret must be a string of at most 8 KiB");
+	json_object_foreach(secrets, name, v) if (
+		!(json_is_string(v) || json_is_null(v)) || strlen(name) > 64 ||
+		json_string_length(v) >
+			8192) return err_set(d, CT_ERR_INVALID, "secrets",
+					     "each secret must be a string of at most 8 KiB");
 	return CT_OK;
 }
 
@@ -169,7 +169,8 @@ static ct_err insert_channel(store_conn *c, void *arg)
 		return err_set(x->d, err, "name", "a channel with this name exists");
 	json_t *after = err ? NULL : audit_view(c, x);
 	if (!err)
-		err = audit_record_json(c, x->who, "channel.created", "channel", x->id, NULL, after);
+		err = audit_record_json(c, x->who, "channel.created", "channel", x->id, NULL,
+					after);
 	json_decref(after);
 	return err;
 }
@@ -209,8 +210,9 @@ ct_err channel_settings_create(store *s, const actor *who, const seal_key *key, 
 	ct_err err = check_config(config ? config : empty, d);
 	if (!err)
 		err = check_secrets(json_object_get(body, "secrets"), d);
-	channel_write x = {who, key, kind, name, config ? config : empty,
-			   json_object_get(body, "secrets"), 0, d};
+	channel_write x = {
+		who, key, kind, name, config ? config : empty, json_object_get(body, "secrets"),
+		0,   d};
 	if (!err)
 		err = store_write(s, insert_channel, &x);
 	json_decref(empty);
@@ -242,7 +244,8 @@ static ct_err update_channel(store_conn *c, void *arg)
 	}
 	json_t *after = err ? NULL : audit_view(c, x);
 	if (!err)
-		err = audit_record_json(c, x->who, "channel.updated", "channel", x->id, before, after);
+		err = audit_record_json(c, x->who, "channel.updated", "channel", x->id, before,
+					after);
 	json_decref(before);
 	json_decref(after);
 	return err;

@@ -136,7 +136,8 @@ static ct_err build_where(store_conn *c, const inbox_filter *f, buf *sql, binds 
 	if (f->cursor && *f->cursor) {
 		int64_t activity, id;
 		if (parse_cursor(f->cursor, &activity, &id) != CT_OK)
-			return err_set(d, CT_ERR_INVALID, "cursor", "cursor is not one this server gave");
+			return err_set(d, CT_ERR_INVALID, "cursor",
+				       "cursor is not one this server gave");
 		int pa = bind_num(b, activity);
 		buf_printf(sql, " AND (c.last_activity_at, c.id) < ($%d, $%d)", pa,
 			   bind_num(b, id));

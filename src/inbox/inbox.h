@@ -40,17 +40,17 @@ typedef struct inbox_scope {
 ct_err inbox_check_access(store_conn *c, const inbox_scope *scope, int64_t conversation_id);
 
 typedef struct inbox_filter {
-	const char *status;   /* NULL: any */
-	const char *channel;  /* channel name */
+	const char *status;  /* NULL: any */
+	const char *channel; /* channel name */
 	const char *language;
 	const char *priority;
-	const char *tag;      /* tag name */
-	const char *q;        /* full text */
-	int64_t assignee_id;  /* 0: any */
-	int unassigned;       /* only conversations without an assignee */
-	int64_t team_id;      /* 0: any */
+	const char *tag;     /* tag name */
+	const char *q;       /* full text */
+	int64_t assignee_id; /* 0: any */
+	int unassigned;      /* only conversations without an assignee */
+	int64_t team_id;     /* 0: any */
 	int limit;
-	const char *cursor;   /* from a previous page's next_cursor */
+	const char *cursor; /* from a previous page's next_cursor */
 } inbox_filter;
 
 /* One page of conversations, newest activity first. *data is an array;
@@ -63,8 +63,8 @@ ct_err inbox_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **o
 
 /* Apply a PATCH (status, assignee_id, team_id, priority, tags) to a
  * conversation; CT_ERR_INVALID with d naming the field. */
-ct_err inbox_update(store *s, const actor *who, const inbox_scope *scope, int64_t id,
-		    json_t *patch, err_detail *d);
+ct_err inbox_update(store *s, const actor *who, const inbox_scope *scope, int64_t id, json_t *patch,
+		    err_detail *d);
 
 /*
  * A reply: stores an outbound message in state "queued" and a durable job
@@ -73,8 +73,8 @@ ct_err inbox_update(store *s, const actor *who, const inbox_scope *scope, int64_
  * says which happened. *message_id is the reply's id.
  */
 ct_err inbox_reply(store *s, const actor *who, const inbox_scope *scope, int64_t conversation_id,
-		   const char *text, const char *client_key, int max_attempts,
-		   int64_t *message_id, int *created, err_detail *d);
+		   const char *text, const char *client_key, int max_attempts, int64_t *message_id,
+		   int *created, err_detail *d);
 
 /* An internal note (never sent anywhere). */
 ct_err inbox_note(store *s, const actor *who, const inbox_scope *scope, int64_t conversation_id,
@@ -102,6 +102,5 @@ ct_err channel_settings_create(store *s, const actor *who, const seal_key *key, 
 			       int64_t *id, err_detail *d);
 ct_err channel_settings_update(store *s, const actor *who, const seal_key *key, int64_t id,
 			       json_t *body, err_detail *d);
-
 
 #endif

@@ -28,7 +28,8 @@ static const char SQL_TOUCH_REPLY[] =
 	" first_response_at = coalesce(first_response_at, $2) WHERE id = $1";
 static const char SQL_TOUCH_NOTE[] =
 	"UPDATE conversations SET message_count = message_count + 1 WHERE id = $1";
-static const char SQL_MESSAGE_BY_ID[] = "SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id = $1";
+static const char SQL_MESSAGE_BY_ID[] =
+	"SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id = $1";
 
 typedef struct outbound_ctx {
 	int64_t conversation_id;
@@ -106,7 +107,8 @@ static ct_err insert_outbound(store_conn *c, void *arg)
 	x->created = 1;
 	if (reply) {
 		char payload[64];
-		snprintf(payload, sizeof(payload), "{\"message_id\":%lld}", (long long)x->message_id);
+		snprintf(payload, sizeof(payload), "{\"message_id\":%lld}",
+			 (long long)x->message_id);
 		err = jobs_enqueue(c, JOB_DELIVER_REPLY, payload, x->key, x->max_attempts, now);
 		if (err)
 			return err;
@@ -124,23 +126,27 @@ static ct_err insert_outbound(store_conn *c, void *arg)
 	 * so erasing a contact's data leaves no copy behind. */
 	json_t *after = json_pack("{s:I}", "message_id", (json_int_t)x->message_id);
 	if (!err)
-		err = audit_record_json(c, x->author, reply ? "conversation.replied"
-							     : "conversation.noted",
+		err = audit_record_json(c, x->author,
+					reply ? "conversation.replied" : "conversation.noted",
 					"conversation", x->conversation_id, NULL, after);
 	json_decref(after);
 	return err;
 }
 
 ct_err inbox_reply(store *s, const actor *who, const inbox_scope *scope, int64_t conversation_id,
-		   const char *text, const char *client_key, int max_attempts,
-		   int64_t *message_id, int *created, err_detail *d)
+		   const char *text, const char *client_key, int max_attempts, int64_t *message_id,
+		   int *created, err_detail *d)
 {
 	ct_err err = check_text(text, d);
 	if (err)
 		return err;
 	const actor *a = who;
-	outbound_ctx x = {.conversation_id = conversation_id, .text = text, .author = who,
-			  .scope = scope, .direction = "out", .max_attempts = max_attempts};
+	outbound_ctx x = {.conversation_id = conversation_id,
+			  .text = text,
+			  .author = who,
+			  .scope = scope,
+			  .direction = "out",
+			  .max_attempts = max_attempts};
 	if (client_key) {
 		if (strlen(client_key) > 128)
 			return err_set(d, CT_ERR_INVALID, "Idempotency-Key",
@@ -166,8 +172,11 @@ ct_err inbox_note(store *s, const actor *who, const inbox_scope *scope, int64_t 
 	ct_err err = check_text(text, d);
 	if (err)
 		return err;
-	outbound_ctx x = {.conversation_id = conversation_id, .text = text, .author = who,
-			  .scope = scope, .direction = "note"};
+	outbound_ctx x = {.conversation_id = conversation_id,
+			  .text = text,
+			  .author = who,
+			  .scope = scope,
+			  .direction = "note"};
 	err = store_write(s, insert_outbound, &x);
 	*message_id = x.message_id;
 	return err;
@@ -227,6 +236,7 @@ void inbox_publish(events_hub *h, const char *type, int64_t conversation_id, int
 		snprintf(data, sizeof(data), "{\"conversation_id\":%lld,\"message_id\":%lld}",
 			 (long long)conversation_id, (long long)message_id);
 	else
-		snprintf(data, sizeof(data), "{\"conversation_id\":%lld}", (long long)conversation_id);
+		snprintf(data, sizeof(data), "{\"conversation_id\":%lld}",
+			 (long long)conversation_id);
 	events_publish(h, type, data);
 }

@@ -16,15 +16,16 @@
 #define TAGS_MAX 20
 #define TAG_MAX_BYTES 64
 
-static const char SQL_SET_STATUS[] =
-	"UPDATE conversations SET status = $2, resolved_at = $3, snoozed_until = NULL WHERE id = $1";
+static const char SQL_SET_STATUS[] = "UPDATE conversations SET status = $2, resolved_at = $3, "
+				     "snoozed_until = NULL WHERE id = $1";
 static const char SQL_SET_PRIORITY[] = "UPDATE conversations SET priority = $2 WHERE id = $1";
 static const char SQL_SET_ASSIGNEE[] = "UPDATE conversations SET assignee_id = $2 WHERE id = $1";
 static const char SQL_SET_TEAM[] = "UPDATE conversations SET team_id = $2 WHERE id = $1";
 static const char SQL_USER_EXISTS[] = "SELECT id FROM users WHERE id = $1 AND active = 1";
 static const char SQL_TEAM_EXISTS[] = "SELECT id FROM teams WHERE id = $1";
 static const char SQL_TAGS_CLEAR[] = "DELETE FROM conversation_tags WHERE conversation_id = $1";
-static const char SQL_TAG_ENSURE[] = "INSERT INTO tags (name) VALUES ($1) ON CONFLICT (name) DO NOTHING";
+static const char SQL_TAG_ENSURE[] =
+	"INSERT INTO tags (name) VALUES ($1) ON CONFLICT (name) DO NOTHING";
 static const char SQL_TAG_ID[] = "SELECT id FROM tags WHERE name = $1";
 static const char SQL_TAG_ADD[] = "INSERT INTO conversation_tags (conversation_id, tag_id)"
 				  " VALUES ($1, $2) ON CONFLICT DO NOTHING";
@@ -54,12 +55,14 @@ static json_t *snapshot(store_conn *c, int64_t id)
 		if (store_step(st) == STORE_ROW) {
 			json_object_set_new(v, "status", json_string(store_col_text(st, 0)));
 			json_object_set_new(v, "priority", json_string(store_col_text(st, 1)));
-			json_object_set_new(v, "assignee_id", store_col_is_null(st, 2)
-								      ? json_null()
-								      : json_integer(store_col_int(st, 2)));
-			json_object_set_new(v, "team_id", store_col_is_null(st, 3)
-								  ? json_null()
-								  : json_integer(store_col_int(st, 3)));
+			json_object_set_new(v, "assignee_id",
+					    store_col_is_null(st, 2)
+						    ? json_null()
+						    : json_integer(store_col_int(st, 2)));
+			json_object_set_new(v, "team_id",
+					    store_col_is_null(st, 3)
+						    ? json_null()
+						    : json_integer(store_col_int(st, 3)));
 		}
 		store_reset(st);
 	}
@@ -104,7 +107,8 @@ static ct_err check_tags(json_t *tags, err_detail *d)
 	if (!tags)
 		return CT_OK;
 	if (!json_is_array(tags) || json_array_size(tags) > TAGS_MAX)
-		return err_set(d, CT_ERR_INVALID, "tags", "tags must be an array of at most 20 names");
+		return err_set(d, CT_ERR_INVALID, "tags",
+			       "tags must be an array of at most 20 names");
 	size_t i;
 	json_t *t;
 	json_array_foreach(tags, i, t)
@@ -128,8 +132,8 @@ static ct_err validate_patch(json_t *patch, err_detail *d)
 {
 	static const char *const statuses[] = {"open", "pending", "snoozed", "resolved", NULL};
 	static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
-	static const char *const keys[] = {"status", "priority", "assignee_id", "team_id", "tags",
-					   NULL};
+	static const char *const keys[] = {"status",  "priority", "assignee_id",
+					   "team_id", "tags",     NULL};
 	if (!json_is_object(patch))
 		return err_set(d, CT_ERR_INVALID, "", "the body must be a JSON object");
 	const char *key;
@@ -204,7 +208,7 @@ static int compare_names(const void *a, const void *b)
 /* The row's copy of the tag names: sorted, without repeats, comma-joined. */
 static ct_err set_tag_names(store_conn *c, int64_t id, json_t *tags)
 {
-	const char *names[TAGS_MAX];
+	const char *names[TAGS_MAX] = {0};
 	size_t n = 0, i;
 	json_t *t;
 	json_array_foreach(tags, i, t) names[n++] = json_string_value(t);
@@ -298,8 +302,8 @@ static ct_err apply_patch(store_conn *c, void *arg)
 	return err;
 }
 
-ct_err inbox_update(store *s, const actor *who, const inbox_scope *scope, int64_t id,
-		    json_t *patch, err_detail *d)
+ct_err inbox_update(store *s, const actor *who, const inbox_scope *scope, int64_t id, json_t *patch,
+		    err_detail *d)
 {
 	ct_err err = validate_patch(patch, d);
 	if (err)

@@ -1,13 +1,12 @@
 /*
  * views.c: rows to JSON (see views.h).
  */
-#include "store/columns.h"
 #include "inbox/views.h"
+#include "store/columns.h"
 
 #include <string.h>
 
 #include "core/timeutil.h"
-
 
 /* The tag names of column col ("a,b,c"; names never hold commas) as an array. */
 static json_t *tag_list(store_stmt *st, int col)

@@ -11,12 +11,12 @@
 
 #include "store/store.h"
 
-#define CONVERSATION_COLUMNS                                                                 \
-	"c.id, ch.id, ch.name, ch.kind, co.id, co.name, c.subject, c.status, c.priority,"    \
-	" c.language, c.assignee_id, c.team_id, c.snippet, c.message_count,"                 \
+#define CONVERSATION_COLUMNS                                                              \
+	"c.id, ch.id, ch.name, ch.kind, co.id, co.name, c.subject, c.status, c.priority," \
+	" c.language, c.assignee_id, c.team_id, c.snippet, c.message_count,"              \
 	" c.last_activity_at, c.first_response_at, c.resolved_at, c.created_at, c.tag_names"
-#define CONVERSATION_FROM                                                                    \
-	" FROM conversations c JOIN channels ch ON ch.id = c.channel_id"                     \
+#define CONVERSATION_FROM                                                \
+	" FROM conversations c JOIN channels ch ON ch.id = c.channel_id" \
 	" JOIN contacts co ON co.id = c.contact_id"
 
 #define MESSAGE_COLUMNS                                                                      \
@@ -29,6 +29,5 @@ json_t *view_conversation(store_stmt *st);
 
 /* The message in the current row (MESSAGE_COLUMNS). New reference. */
 json_t *view_message(store_stmt *st);
-
 
 #endif

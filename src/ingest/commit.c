@@ -35,7 +35,8 @@ static const char SQL_CONVERSATION_BY_THREAD[] =
 	"SELECT id FROM conversations WHERE channel_id = $1 AND thread_key = $2";
 static const char SQL_CONVERSATION_LATEST[] =
 	"SELECT id, status, coalesce(resolved_at, 0) FROM conversations"
-	" WHERE contact_id = $1 AND channel_id = $2 ORDER BY last_activity_at DESC, id DESC LIMIT 1";
+	" WHERE contact_id = $1 AND channel_id = $2 ORDER BY last_activity_at DESC, id DESC LIMIT "
+	"1";
 static const char SQL_CONVERSATION_INSERT[] =
 	"INSERT INTO conversations (channel_id, contact_id, thread_key, subject, status,"
 	" last_activity_at, created_at) VALUES ($1, $2, $3, $4, 'open', $5, $6) RETURNING id";

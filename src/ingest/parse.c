@@ -129,8 +129,7 @@ static ct_err parse_author(ingest_batch *b, int index, json_t *obj, ingest_messa
 	return err;
 }
 
-static ct_err parse_time(ingest_batch *b, int index, json_t *obj, int64_t now_ms,
-			 ingest_message *m)
+static ct_err parse_time(ingest_batch *b, int index, json_t *obj, int64_t now_ms, ingest_message *m)
 {
 	const char *s = NULL;
 	ct_err err = get_string(b, index, obj, "created_at", "created_at", 64, 0, &s);
@@ -144,17 +143,18 @@ static ct_err parse_time(ingest_batch *b, int index, json_t *obj, int64_t now_ms
 		return fail(b, index, "created_at",
 			    "created_at must be an RFC 3339 time like 2026-11-23T07:45:00+01:00");
 	if (m->created_at > now_ms + FUTURE_SLACK_MS || m->created_at < EARLIEST_MS)
-		return fail(b, index, "created_at", "created_at is implausibly far in the future "
-						    "or before 1990");
+		return fail(b, index, "created_at",
+			    "created_at is implausibly far in the future "
+			    "or before 1990");
 	return CT_OK;
 }
 
 static ct_err parse_one(ingest_batch *b, int index, json_t *obj, const ingest_limits *lim,
 			int64_t now_ms, ingest_message *m)
 {
-	static const char *const keys[] = {"channel", "external_id", "thread_id", "in_reply_to",
-					   "author", "text", "subject", "created_at",
-					   "attachments", "meta", NULL};
+	static const char *const keys[] = {"channel",     "external_id", "thread_id", "in_reply_to",
+					   "author",      "text",        "subject",   "created_at",
+					   "attachments", "meta",        NULL};
 	if (!json_is_object(obj))
 		return fail(b, index, "", "each message must be a JSON object");
 	ct_err err = check_keys(b, index, obj, keys, "");

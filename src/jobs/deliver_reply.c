@@ -99,8 +99,7 @@ out:
 	return err;
 }
 
-static ct_err record(store_conn *c, const job *j, ct_err result, const job_outcome *out,
-		     int failed)
+static ct_err record(store_conn *c, const job *j, ct_err result, const job_outcome *out, int failed)
 {
 	int64_t message_id = payload_message_id(j);
 	store_stmt *st = store_prepare(c, SQL_SET_STATE);

@@ -19,8 +19,7 @@ ct_err jobs_enqueue_mail(store_conn *c, const seal_key *key, const char *idempot
 	char *sealed = seal_text(key, plain, strlen(plain));
 	json_t *payload = json_pack("{s:s}", "sealed", sealed);
 	char *payload_text = json_dumps(payload, JSON_COMPACT);
-	ct_err err = jobs_enqueue(c, JOB_SEND_MAIL, payload_text, idempotency_key, max_attempts,
-				  0);
+	ct_err err = jobs_enqueue(c, JOB_SEND_MAIL, payload_text, idempotency_key, max_attempts, 0);
 	free(payload_text);
 	json_decref(payload);
 	free(sealed);
@@ -35,8 +34,8 @@ static ct_err run(app *a, const job *j, job_outcome *out)
 	buf plain;
 	buf_init(&plain, 1 << 20);
 	json_t *mail = NULL;
-	ct_err err = seal_open(&a->key, json_string_value(json_object_get(payload, "sealed")),
-			       &plain);
+	ct_err err =
+		seal_open(&a->key, json_string_value(json_object_get(payload, "sealed")), &plain);
 	if (!err)
 		mail = json_loadb(plain.data, plain.len, 0, NULL);
 	if (!mail) {
@@ -59,8 +58,7 @@ done:
 	return err;
 }
 
-static ct_err record(store_conn *c, const job *j, ct_err result, const job_outcome *out,
-		     int failed)
+static ct_err record(store_conn *c, const job *j, ct_err result, const job_outcome *out, int failed)
 {
 	(void)c, (void)j, (void)result, (void)out, (void)failed;
 	return CT_OK; /* the job row itself is the record */

@@ -16,8 +16,8 @@
 
 #include "core/log.h"
 #include "core/timeutil.h"
-#include "jobs/kinds.h"
 #include "jobs/jobs.h"
+#include "jobs/kinds.h"
 
 #define IDLE_POLL_MS 1000
 
@@ -199,7 +199,9 @@ static int run_one(jobs_worker *w)
 		log_error("jobs.record_failed", LOG_I("job", claim.j.id));
 	log_info("jobs.ran", LOG_I("job", claim.j.id), LOG_S("kind", claim.j.kind),
 		 LOG_I("attempt", claim.j.attempt),
-		 LOG_S("result", result == CT_OK ? "done" : fin.failed ? "failed" : "retry"),
+		 LOG_S("result", result == CT_OK ? "done"
+				 : fin.failed    ? "failed"
+						 : "retry"),
 		 LOG_S("error", result == CT_OK ? "" : outcome.error));
 	if (!err && kind)
 		kind->announce(a, &claim.j, result, fin.failed);

@@ -1,14 +1,15 @@
 /*
  * privacy.c: contact export, erasure and retention (see privacy.h).
  */
-#include "store/columns.h"
 #include "privacy/privacy.h"
+#include "store/columns.h"
 
 #include <string.h>
 
 #include "core/timeutil.h"
 
-static const char SQL_CONTACT[] = "SELECT id, name, created_at, erased_at FROM contacts WHERE id = $1";
+static const char SQL_CONTACT[] =
+	"SELECT id, name, created_at, erased_at FROM contacts WHERE id = $1";
 static const char SQL_IDENTITIES[] =
 	"SELECT i.id, ch.name, i.external_id, i.handle, i.name FROM identities i"
 	" JOIN channels ch ON ch.id = i.channel_id WHERE i.contact_id = $1 ORDER BY i.id";
@@ -42,24 +43,25 @@ static json_t *rows(store_conn *c, const char *sql, int64_t id, json_t *(*row)(s
 static json_t *identity_row(store_stmt *st)
 {
 	return json_pack("{s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)store_col_int(st, 0),
-			 "channel", col_json_text(st, 1), "external_id", col_json_text(st, 2), "handle",
-			 col_json_text(st, 3), "name", col_json_text(st, 4));
+			 "channel", col_json_text(st, 1), "external_id", col_json_text(st, 2),
+			 "handle", col_json_text(st, 3), "name", col_json_text(st, 4));
 }
 
 static json_t *conversation_row(store_stmt *st)
 {
 	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)store_col_int(st, 0),
 			 "channel", col_json_text(st, 1), "status", col_json_text(st, 2), "subject",
-			 col_json_text(st, 3), "created_at", col_json_time(st, 4), "last_activity_at",
-			 col_json_time(st, 5));
+			 col_json_text(st, 3), "created_at", col_json_time(st, 4),
+			 "last_activity_at", col_json_time(st, 5));
 }
 
 static json_t *message_row(store_stmt *st)
 {
 	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-			 (json_int_t)store_col_int(st, 0), "direction", col_json_text(st, 1), "author",
-			 col_json_text(st, 2), "text", col_json_text(st, 3), "attachments", col_json_parsed(st, 4),
-			 "meta", col_json_parsed(st, 5), "created_at", col_json_time(st, 6));
+			 (json_int_t)store_col_int(st, 0), "direction", col_json_text(st, 1),
+			 "author", col_json_text(st, 2), "text", col_json_text(st, 3),
+			 "attachments", col_json_parsed(st, 4), "meta", col_json_parsed(st, 5),
+			 "created_at", col_json_time(st, 6));
 }
 
 static json_t *audit_row(store_stmt *st)
@@ -79,13 +81,14 @@ ct_err privacy_contact(store_conn *c, int64_t id, json_t **out)
 	int rc = store_step(st);
 	if (rc == STORE_ROW)
 		*out = json_pack("{s:I, s:o, s:o, s:o}", "id", (json_int_t)id, "name",
-				 col_json_text(st, 1), "created_at", col_json_time(st, 2), "erased_at",
-				 col_json_time(st, 3));
+				 col_json_text(st, 1), "created_at", col_json_time(st, 2),
+				 "erased_at", col_json_time(st, 3));
 	store_reset(st);
 	if (rc != STORE_ROW)
 		return rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
 	json_object_set_new(*out, "identities", rows(c, SQL_IDENTITIES, id, identity_row));
-	json_object_set_new(*out, "conversations", rows(c, SQL_CONVERSATIONS, id, conversation_row));
+	json_object_set_new(*out, "conversations",
+			    rows(c, SQL_CONVERSATIONS, id, conversation_row));
 	return CT_OK;
 }
 
@@ -121,8 +124,8 @@ static const char SQL_MARK_ERASED[] =
 	"UPDATE contacts SET name = NULL, erased_at = $2, updated_at = $2 WHERE id = $1";
 
 /* Run sql with $1 = id and, when text is set, $2 = text; add the rows changed. */
-static ct_err run_counted(store_conn *c, const char *sql, int64_t id, const char *text,
-			  int64_t num, int64_t *changed)
+static ct_err run_counted(store_conn *c, const char *sql, int64_t id, const char *text, int64_t num,
+			  int64_t *changed)
 {
 	store_stmt *st = store_prepare(c, sql);
 	if (!st)
@@ -201,7 +204,8 @@ static const char SQL_ANON_CONV_MESSAGES[] =
 static const char SQL_ANON_CONV[] =
 	"UPDATE conversations SET subject = NULL, snippet = $2 WHERE id = $1";
 static const char SQL_DELETE_CONV_MESSAGES[] = "DELETE FROM messages WHERE conversation_id = $1";
-static const char SQL_DELETE_CONV_TAGS[] = "DELETE FROM conversation_tags WHERE conversation_id = $1";
+static const char SQL_DELETE_CONV_TAGS[] =
+	"DELETE FROM conversation_tags WHERE conversation_id = $1";
 static const char SQL_DELETE_CONV[] = "DELETE FROM conversations WHERE id = $1";
 
 typedef struct retention_ctx {
@@ -231,7 +235,8 @@ static ct_err retention_batch(store_conn *c, void *arg)
 	ct_err err = CT_OK;
 	for (int i = 0; i < n && !err; i++) {
 		if (x->delete) {
-			err = run_counted(c, SQL_DELETE_CONV_MESSAGES, ids[i], NULL, 0, &x->messages);
+			err = run_counted(c, SQL_DELETE_CONV_MESSAGES, ids[i], NULL, 0,
+					  &x->messages);
 			if (!err)
 				err = run_counted(c, SQL_DELETE_CONV_TAGS, ids[i], NULL, 0, NULL);
 			if (!err)
@@ -240,7 +245,8 @@ static ct_err retention_batch(store_conn *c, void *arg)
 			err = run_counted(c, SQL_ANON_CONV_MESSAGES, ids[i], PRIVACY_ERASED_TEXT, 0,
 					  &x->messages);
 			if (!err)
-				err = run_counted(c, SQL_ANON_CONV, ids[i], PRIVACY_ERASED_TEXT, 0, NULL);
+				err = run_counted(c, SQL_ANON_CONV, ids[i], PRIVACY_ERASED_TEXT, 0,
+						  NULL);
 		}
 	}
 	x->conversations = n;

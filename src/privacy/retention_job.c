@@ -20,18 +20,18 @@ static ct_err run(app *a, const job *j, job_outcome *out)
 		return CT_OK; /* no policy: keep everything */
 	int64_t cutoff = time_now_ms() - a->cfg.retention_months * MONTH_MS;
 	json_t *report = NULL;
-	ct_err err = privacy_retention(a->store, &actor_system, cutoff, a->cfg.retention_mode,
-				       &report);
+	ct_err err =
+		privacy_retention(a->store, &actor_system, cutoff, a->cfg.retention_mode, &report);
 	log_info("retention.ran", LOG_S("mode", a->cfg.retention_mode),
-		 LOG_I("conversations", json_integer_value(json_object_get(report, "conversations"))),
+		 LOG_I("conversations",
+		       json_integer_value(json_object_get(report, "conversations"))),
 		 LOG_I("messages", json_integer_value(json_object_get(report, "messages"))),
 		 LOG_S("result", err ? err_code_name(err) : "ok"));
 	json_decref(report);
 	return err;
 }
 
-static ct_err record(store_conn *c, const job *j, ct_err result, const job_outcome *out,
-		     int failed)
+static ct_err record(store_conn *c, const job *j, ct_err result, const job_outcome *out, int failed)
 {
 	(void)c, (void)j, (void)result, (void)out, (void)failed;
 	return CT_OK;

@@ -34,10 +34,8 @@ static int is_word_char(utf8proc_int32_t cp)
 	case UTF8PROC_CATEGORY_NL:
 	case UTF8PROC_CATEGORY_NO:
 	case UTF8PROC_CATEGORY_MN:
-	case UTF8PROC_CATEGORY_MC:
-		return 1;
-	default:
-		return 0;
+	case UTF8PROC_CATEGORY_MC: return 1;
+	default: return 0;
 	}
 }
 

@@ -77,14 +77,15 @@ static store_conn *sqlite_conn_open(store *s, const store_options *opt, int writ
 		return NULL;
 	}
 	sqlite3_extended_result_codes(db, 0);
-	const char *pragmas = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-				       "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
-				       "PRAGMA mmap_size=0; PRAGMA cache_size=-8000;"
-				       "PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;"
-				     : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-				       "PRAGMA busy_timeout=10000; PRAGMA mmap_size=0;"
-				       "PRAGMA cache_size=-4000; PRAGMA temp_store=MEMORY;"
-				       "PRAGMA query_only=ON;";
+	const char *pragmas =
+		writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
+			 "PRAGMA mmap_size=0; PRAGMA cache_size=-8000;"
+			 "PRAGMA temp_store=MEMORY; PRAGMA journal_size_limit=67108864;"
+		       : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+			 "PRAGMA busy_timeout=10000; PRAGMA mmap_size=0;"
+			 "PRAGMA cache_size=-4000; PRAGMA temp_store=MEMORY;"
+			 "PRAGMA query_only=ON;";
 	if (exec_sql(db, pragmas) != CT_OK || fts_stem_register(db) != SQLITE_OK) {
 		buf_printf(msg, "cannot set up database %s: %s", opt->database, sqlite3_errmsg(db));
 		sqlite3_close(db);
@@ -201,8 +202,8 @@ static int sqlite_step(store_stmt *st)
 		return STORE_DONE;
 	s->error = rc == SQLITE_CONSTRAINT ? CT_ERR_CONFLICT : CT_ERR_STORE;
 	if (s->error == CT_ERR_STORE)
-		log_error("store.step_failed", LOG_S("error", sqlite3_errmsg(conn_of(st->conn)->db)),
-			  LOG_I("code", rc));
+		log_error("store.step_failed",
+			  LOG_S("error", sqlite3_errmsg(conn_of(st->conn)->db)), LOG_I("code", rc));
 	return STORE_ERROR;
 }
 
@@ -281,8 +282,9 @@ static ct_err apply_migration(sqlite3 *db, const embedded_file *f, int version, 
 		return err;
 	err = exec_sql(db, (const char *)f->data);
 	sqlite3_stmt *st = NULL;
-	if (!err && sqlite3_prepare_v2(db, "INSERT INTO schema_migrations(version, name, applied_at)"
-					   " VALUES (?1, ?2, ?3)",
+	if (!err && sqlite3_prepare_v2(db,
+				       "INSERT INTO schema_migrations(version, name, applied_at)"
+				       " VALUES (?1, ?2, ?3)",
 				       -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_int(st, 1, version);
 		sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
@@ -324,8 +326,9 @@ static ct_err sqlite_migrate(store_conn *base, int *version, buf *msg)
 		}
 	}
 	if (current > newest) {
-		buf_printf(msg, "the database has schema version %d, newer than this program (%d): "
-				"upgrade cluetrain",
+		buf_printf(msg,
+			   "the database has schema version %d, newer than this program (%d): "
+			   "upgrade cluetrain",
 			   current, newest);
 		return CT_ERR_CONFLICT;
 	}

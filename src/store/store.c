@@ -40,8 +40,8 @@ struct store {
 	_Atomic uint64_t generation; /* bumped after each commit */
 
 	pthread_t writer_thread;
-	pthread_mutex_t lock; /* guards queue, stopping, done flags */
-	pthread_cond_t queued; /* the writer waits for work */
+	pthread_mutex_t lock;    /* guards queue, stopping, done flags */
+	pthread_cond_t queued;   /* the writer waits for work */
 	pthread_cond_t finished; /* callers wait for their group */
 	write_req *queue_head, *queue_tail;
 	int stopping;
@@ -356,8 +356,7 @@ ct_err store_fts_search(store_conn *c, const char *q, int64_t before_id, int lim
 	return c->ops->fts_search(c, q, before_id, limit, ids, n);
 }
 
-ct_err store_fts_conversation_filter(store_conn *c, const char *q, int param, buf *sql,
-				     buf *bind)
+ct_err store_fts_conversation_filter(store_conn *c, const char *q, int param, buf *sql, buf *bind)
 {
 	return c->ops->fts_conversation_filter(c, q, param, sql, bind);
 }

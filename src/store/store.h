@@ -119,8 +119,8 @@ int store_schema_version(store *s);
  * ids (room for limit). Words are matched by their German stem. *n is the
  * count found. CT_ERR_INVALID when q holds no searchable word.
  */
-ct_err store_fts_search(store_conn *c, const char *q, int64_t before_id, int limit,
-			int64_t *ids, int *n);
+ct_err store_fts_search(store_conn *c, const char *q, int64_t before_id, int limit, int64_t *ids,
+			int *n);
 
 /*
  * For a list of conversations (alias c) filtered by full text: appends to
@@ -128,8 +128,7 @@ ct_err store_fts_search(store_conn *c, const char *q, int64_t before_id, int lim
  * using parameter $param, and puts the value to bind there into bind.
  * CT_ERR_INVALID when q holds no searchable word.
  */
-ct_err store_fts_conversation_filter(store_conn *c, const char *q, int param, buf *sql,
-				     buf *bind);
+ct_err store_fts_conversation_filter(store_conn *c, const char *q, int param, buf *sql, buf *bind);
 
 /* Online backup of the whole database into path, then verified by opening it
  * and checking its integrity. */
