@@ -53,8 +53,14 @@ ct_err password_check(const char *password, const char *email, const char *name,
 	pthread_mutex_lock(&crack_lock);
 	const char *why =
 		FascistCheckUser(password, GetDefaultCracklibDict(), user, name ? name : "");
-	if (!why && stem_len >= 4 && stem_len < len)
-		why = FascistCheckUser(stem, GetDefaultCracklibDict(), user, name ? name : "");
+	if (!why && stem_len >= 4 && stem_len < len) {
+		/* Only the dictionary verdict counts for the shortened word: its
+		 * length and variety were judged on the whole password. */
+		const char *stem_why = FascistCheckUser(stem, GetDefaultCracklibDict(), user,
+							name ? name : "");
+		if (stem_why && strstr(stem_why, "dictionary"))
+			why = stem_why;
+	}
 	char reason[160] = "";
 	if (why)
 		snprintf(reason, sizeof(reason), "the password is too easy to guess: %s", why);
