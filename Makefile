@@ -59,6 +59,7 @@ po:
 		--package-name=cluetrain --msgid-bugs-address=dev@cluetrain.invalid \
 		-o po/cluetrain.pot $(SRC)
 	for l in $(LANGS); do msgmerge --quiet --update --backup=none po/$$l.po po/cluetrain.pot; done
+	msgattrib --clear-fuzzy --empty po/en.po | msgen -o po/en.po - # English: the source text
 
 $(BUILD)/cluetrain: $(OBJ) $(BUILD)/gen/embedded.o
 	@echo "  LD  $@"
@@ -115,7 +116,7 @@ test-all:
 bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory all
-	@bench/run.sh
+	@CLUETRAIN=$(BUILD)/cluetrain bench/run.sh
 
 lint:
 	@scripts/lint.sh
@@ -126,10 +127,14 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FMT_SRC)
 
+# autoVariables in store.c is a false positive: store_write queues a request on
+# its own stack and waits until the writer thread marks it done and unlinks it.
+# (To be replaced by an inline suppression there.)
 cppcheck:
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-		--std=c11 --inline-suppr -Isrc -I$(BUILD)/gen -D__GNUC__ \
-		--suppress=missingIncludeSystem $(SRC)
+		--std=c11 --library=posix --library=tests/cppcheck/jansson.cfg --inline-suppr \
+		-Isrc -I$(BUILD)/gen -D__GNUC__ \
+		--suppress=missingIncludeSystem --suppress=autoVariables:src/store/store.c $(SRC)
 
 clean:
 	rm -rf build build-*

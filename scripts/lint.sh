@@ -1,0 +1,100 @@
+#!/bin/sh
+# lint.sh: source rules that the compilers do not check.
+#
+#   scripts/lint.sh            every check
+#   scripts/lint.sh CHECK...   only these: banned, header, store
+#
+# banned  src/ calls none of sprintf vsprintf strcpy strcat strtok atoi gets
+#         (use snprintf, buf_printf, memcpy with a known length, strtol).
+# header  every .c and .h file in src/ begins with a comment paragraph that
+#         says what the file is for.
+# store   nothing in src/ outside src/store/ includes sqlite3.h: the rest of
+#         the program goes through store.h, so a second backend can follow.
+#
+# Prints each offending line as file:line: message and exits 1 if any check
+# failed.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+
+BANNED='sprintf|vsprintf|strcpy|strcat|strtok|atoi|gets'
+
+c_files() {
+	find src -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort
+}
+
+check_banned() {
+	# A call is the name, not preceded by an identifier character, '.' or
+	# '->', followed by '('. Lines that are comments are skipped.
+	c_files | xargs awk -v banned="$BANNED" '
+		/^[ \t]*(\*|\/\*|\/\/)/ { next }
+		{
+			rest = $0
+			re = "(^|[^A-Za-z0-9_.>])(" banned ")[ \t]*[(]"
+			while (match(rest, re)) {
+				call = substr(rest, RSTART, RLENGTH)
+				sub(/^[^a-z]/, "", call)
+				sub(/[ \t]*[(]$/, "", call)
+				printf "%s:%d: %s() is banned\n", FILENAME, FNR, call
+				bad = 1
+				rest = substr(rest, RSTART + RLENGTH)
+			}
+		}
+		END { exit bad }'
+}
+
+check_header() {
+	# The file opens with "/*", and that comment holds at least four words.
+	c_files | xargs awk '
+		function verdict() {
+			if (!opened)
+				printf "%s:1: must begin with a comment paragraph saying what the file is for\n", file
+			else if (words < 4)
+				printf "%s:1: the opening comment is too short to say what the file is for\n", file
+			if (!opened || words < 4)
+				bad = 1
+		}
+		FNR == 1 {
+			if (file != "")
+				verdict()
+			file = FILENAME
+			opened = /^\/\*/
+			inside = opened
+			words = 0
+		}
+		inside {
+			line = $0
+			if (sub(/\*\/.*/, "", line))
+				inside = 0
+			gsub(/[\/*]/, " ", line)
+			words += split(line, w, " ")
+		}
+		END {
+			if (file != "")
+				verdict()
+			exit bad
+		}'
+}
+
+check_store() {
+	c_files | grep -v '^src/store/' |
+		xargs grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]sqlite3\.h[>"]' /dev/null |
+		sed -E 's/^([^:]+:[0-9]+):.*/\1: includes sqlite3.h outside src\/store\/ (use store\/store.h)/' |
+		grep . && return 1
+	return 0
+}
+
+checks=${*:-banned header store}
+failed=0
+for c in $checks; do
+	case "$c" in
+	banned | header | store) ;;
+	*) echo "lint.sh: unknown check '$c' (banned, header, store)" >&2; exit 2 ;;
+	esac
+	if "check_$c"; then
+		echo "lint $c: ok"
+	else
+		echo "lint $c: FAILED"
+		failed=1
+	fi
+done
+exit $failed

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# run-all.sh: every test suite and quality gate of cluetrain, with one total.
+#
+# Called by `make test` (after scripts/deps.sh test). Each suite runs even when
+# an earlier one failed; its output goes to a log file, and a failing suite's
+# last lines are shown. Counting:
+#   - suites with JUnit XML (cmocka unit tests, pytest integration tests) count
+#     each test case: passed, failed (failure or error) or skipped;
+#   - every other gate (a build, lint, clang-format, cppcheck, a fuzz corpus
+#     replay or fuzz run) counts as one test, passed or failed;
+#   - a suite that should have produced XML but exited non-zero without a
+#     recorded failure (a crash, a missing binary, no tests) counts one failure.
+# The last line is the total, "N passed, N failed, N skipped"; the exit status
+# is 1 when anything failed.
+#
+# Environment:
+#   BUILD=build          plain gcc build; the others are $BUILD-clang,
+#                        $BUILD-asan and $BUILD-fuzz
+#   FUZZ_CI_SECONDS=N    also fuzz each target for N seconds (.ci/run sets it)
+#   INTEGRATION_TIMEOUT  seconds one integration run may take (default 1200)
+set -u
+cd "$(dirname "$0")/.." || exit 2
+
+BUILD=${BUILD:-build}
+B_GCC=$BUILD
+B_CLANG=$BUILD-clang
+B_ASAN=$BUILD-asan
+B_FUZZ=$BUILD-fuzz
+OUT=$BUILD/test-results
+FUZZ_CI_SECONDS=${FUZZ_CI_SECONDS:-0}
+INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-1200}
+PYTHON=/usr/bin/python3
+MAKE_CMD=${MAKE:-make}
+# Sanitizer settings for every run of an ASan+UBSan binary (no effect on others).
+ASAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+# One row per suite: name, passed, failed, skipped, seconds, note.
+ROWS=()
+T_PASSED=0
+T_FAILED=0
+T_SKIPPED=0
+
+now() { date +%s.%N; }
+
+# record NAME PASSED FAILED SKIPPED START [NOTE]
+record() {
+	local name=$1 p=$2 f=$3 s=$4 start=$5 note=${6:-}
+	local secs
+	secs=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+	ROWS+=("$name|$p|$f|$s|$secs|$note")
+	T_PASSED=$((T_PASSED + p))
+	T_FAILED=$((T_FAILED + f))
+	T_SKIPPED=$((T_SKIPPED + s))
+	local verdict=ok
+	[ "$f" -gt 0 ] && verdict=FAILED
+	printf '%-28s %-6s %5ss  %s\n' "$name" "$verdict" "$secs" "$note"
+}
+
+# show_tail LOG: the end of a failing suite's log, indented.
+show_tail() {
+	[ -s "$1" ] || return 0
+	echo "    --- last lines of $1"
+	tail -n 30 "$1" | sed 's/^/    | /'
+}
+
+slug() { echo "$1" | tr -c 'A-Za-z0-9_\n-' '_'; }
+
+# gate NAME COMMAND...: a command that passes or fails as one test.
+gate() {
+	local name=$1
+	shift
+	local log
+	log="$OUT/$(slug "$name").log"
+	local start
+	start=$(now)
+	if "$@" </dev/null >"$log" 2>&1; then
+		record "$name" 1 0 0 "$start"
+	else
+		record "$name" 0 1 0 "$start" "see $log"
+		show_tail "$log"
+	fi
+}
+
+# junit_counts FILE...: "passed failed skipped" over every test case in the files.
+junit_counts() {
+	"$PYTHON" - "$@" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        failed += 1  # missing or truncated XML: the run did not finish
+        continue
+    for case in root.iter("testcase"):
+        tags = {child.tag for child in case}
+        if tags & {"failure", "error"}:
+            failed += 1
+        elif "skipped" in tags:
+            skipped += 1
+        else:
+            passed += 1
+print(passed, failed, skipped)
+PY
+}
+
+# ---- suites ----------------------------------------------------------------
+
+suite_lint() {
+	local check
+	for check in banned header store; do
+		gate "lint $check" scripts/lint.sh "$check"
+	done
+}
+
+suite_format() {
+	gate "clang-format" "$MAKE_CMD" --no-print-directory format-check
+}
+
+suite_cppcheck() {
+	gate "cppcheck" "$MAKE_CMD" --no-print-directory cppcheck BUILD="$B_GCC"
+}
+
+suite_build_gcc() {
+	gate "build gcc" "$MAKE_CMD" --no-print-directory -j2 BUILD="$B_GCC" all
+}
+
+suite_build_clang() {
+	# the unit tests too, so that they stay warning-free under clang
+	gate "build clang" "$MAKE_CMD" --no-print-directory -j2 CC=clang BUILD="$B_CLANG" all unit
+}
+
+suite_build_asan() {
+	gate "build asan" "$MAKE_CMD" --no-print-directory -j2 SAN=1 BUILD="$B_ASAN" all
+}
+
+# unit NAME BUILD [make args...]: build and run every tests/unit/test_*.c.
+suite_unit() {
+	local name=$1 build=$2
+	shift 2
+	local start log dir
+	start=$(now)
+	log="$OUT/$(slug "$name").log"
+	dir="$OUT/$(slug "$name")"
+	mkdir -p "$dir"
+	if ! "$MAKE_CMD" --no-print-directory -j2 BUILD="$build" "$@" unit </dev/null >"$log" 2>&1; then
+		record "$name" 0 1 0 "$start" "build failed, see $log"
+		show_tail "$log"
+		return
+	fi
+	local p=0 f=0 s=0 np nf ns src t xml rc counts
+	for src in tests/unit/test_*.c; do
+		t=$(basename "$src" .c)
+		xml="$dir/$t.xml"
+		rm -f "$xml"
+		echo "== $t" >>"$log"
+		env "${ASAN_ENV[@]}" CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE="$xml" \
+			timeout -k 10 300 "$build/tests/$t" </dev/null >>"$log" 2>&1
+		rc=$?
+		read -r np nf ns <<<"$(junit_counts "$xml")"
+		if [ "$rc" -ne 0 ] && [ "$nf" -eq 0 ]; then
+			nf=1 # exited non-zero without a recorded failure: a crash
+			echo "$t: exit status $rc without a recorded failure" >>"$log"
+		fi
+		p=$((p + np)) f=$((f + nf)) s=$((s + ns))
+	done
+	counts=""
+	[ "$f" -gt 0 ] && counts="see $log and $dir/"
+	record "$name" "$p" "$f" "$s" "$start" "$counts"
+	[ "$f" -gt 0 ] && grep -hE '^\[  (FAILED|ERROR) |^\[   LINE|exit status' "$log" | head -n 20 | sed 's/^/    | /'
+	return 0
+}
+
+# integration NAME BINARY [env assignments...]: pytest over tests/integration.
+suite_integration() {
+	local name=$1 bin=$2
+	shift 2
+	local start log xml
+	start=$(now)
+	log="$OUT/$(slug "$name").log"
+	xml="$OUT/$(slug "$name").xml"
+	if [ ! -d tests/integration ] || [ -z "$(find tests/integration -name 'test_*.py' -print -quit)" ]; then
+		record "$name" 0 1 0 "$start" "no tests in tests/integration"
+		return
+	fi
+	if [ ! -x "$bin" ]; then
+		record "$name" 0 1 0 "$start" "$bin was not built"
+		return
+	fi
+	env "$@" CLUETRAIN_BIN="$PWD/$bin" timeout -k 30 "$INTEGRATION_TIMEOUT" \
+		"$PYTHON" -m pytest tests/integration -q -p no:cacheprovider --junitxml="$xml" \
+		</dev/null >"$log" 2>&1
+	local rc=$? p f s note=""
+	read -r p f s <<<"$(junit_counts "$xml")"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		note="pytest exit status $rc"
+		[ "$rc" -eq 124 ] && note="timed out after ${INTEGRATION_TIMEOUT}s"
+		[ "$rc" -eq 5 ] && note="no tests collected"
+	fi
+	[ "$f" -gt 0 ] && note="${note:+$note, }see $log"
+	record "$name" "$p" "$f" "$s" "$start" "$note"
+	[ "$f" -gt 0 ] && show_tail "$log"
+	return 0
+}
+
+FUZZ_TARGETS=()
+for src in fuzz/fuzz_*.c; do
+	[ -e "$src" ] && FUZZ_TARGETS+=("$(basename "$src" .c)")
+done
+
+suite_fuzz() {
+	local start log t
+	start=$(now)
+	log="$OUT/fuzz-build.log"
+	if ! "$MAKE_CMD" --no-print-directory -j2 FUZZ=1 BUILD="$B_FUZZ" fuzz-build \
+		</dev/null >"$log" 2>&1; then
+		for t in "${FUZZ_TARGETS[@]}"; do
+			record "fuzz replay $t" 0 1 0 "$start" "fuzz build failed, see $log"
+		done
+		show_tail "$log"
+		return
+	fi
+	for t in "${FUZZ_TARGETS[@]}"; do
+		gate "fuzz replay $t" fuzz/run.sh replay "$B_FUZZ" "$t"
+	done
+	if [ "$FUZZ_CI_SECONDS" -gt 0 ]; then
+		for t in "${FUZZ_TARGETS[@]}"; do
+			gate "fuzz ${FUZZ_CI_SECONDS}s $t" fuzz/run.sh fuzz "$B_FUZZ" "$FUZZ_CI_SECONDS" "$t"
+		done
+	fi
+}
+
+# ---- run -------------------------------------------------------------------
+
+T0=$(now)
+echo "cluetrain tests: logs in $OUT/"
+suite_lint
+suite_format
+suite_cppcheck
+suite_build_gcc
+suite_build_clang
+suite_build_asan
+suite_unit "unit" "$B_GCC"
+suite_unit "unit asan" "$B_ASAN" SAN=1
+suite_integration "integration" "$B_GCC/cluetrain"
+suite_integration "integration asan" "$B_ASAN/cluetrain" "${ASAN_ENV[@]}"
+suite_fuzz
+
+# ---- summary ---------------------------------------------------------------
+
+echo
+printf '%-28s %7s %7s %7s %8s  %s\n' SUITE PASSED FAILED SKIPPED SECONDS NOTE
+for row in "${ROWS[@]}"; do
+	IFS='|' read -r name p f s secs note <<<"$row"
+	printf '%-28s %7s %7s %7s %8s  %s\n' "$name" "$p" "$f" "$s" "$secs" "$note"
+done
+printf '%-28s %7s %7s %7s %8s\n' TOTAL "$T_PASSED" "$T_FAILED" "$T_SKIPPED" \
+	"$(awk -v a="$T0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')"
+echo
+echo "$T_PASSED passed, $T_FAILED failed, $T_SKIPPED skipped"
+[ "$T_FAILED" -eq 0 ]
