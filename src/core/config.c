@@ -39,6 +39,8 @@ static const config_key config_keys[] = {
 	INT_KEY("http.max_connections", max_connections, 1, 100000, "concurrent connections"),
 	INT_KEY("http.connection_timeout_s", connection_timeout_s, 1, 86400,
 		"idle seconds before a connection is closed"),
+	INT_KEY("http.request_timeout_s", request_timeout_s, 1, 3600,
+		"a request (headers and body) must arrive within this, however it trickles"),
 	INT_KEY("store.readers", readers, 1, 64, "pooled read connections"),
 	INT_KEY("inbox.reopen_window_s", reopen_window_s, 0, 10LL * 365 * 86400,
 		"a resolved conversation re-opens when the contact writes within this"),
@@ -91,6 +93,7 @@ void config_defaults(config *cfg, const char *data_dir)
 	cfg->log_level = xstrdup("info");
 	cfg->max_connections = 512;
 	cfg->connection_timeout_s = 60;
+	cfg->request_timeout_s = 30;
 	cfg->readers = 4;
 	cfg->reopen_window_s = 7 * 86400;
 	cfg->jobs_max_attempts = 8;

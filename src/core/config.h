@@ -24,6 +24,7 @@ typedef struct config {
 	char *log_level;         /* debug, info, warn, error */
 	int64_t max_connections; /* concurrent HTTP connections */
 	int64_t connection_timeout_s;
+	int64_t request_timeout_s; /* a whole request must arrive within this */
 	int64_t readers;           /* pooled read connections */
 	int64_t reopen_window_s;   /* a resolved conversation re-opens within this */
 	int64_t jobs_max_attempts; /* then a job is failed */

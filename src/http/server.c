@@ -28,10 +28,12 @@
 #include "http/http.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
+#include "http/watchdog.h"
 
 struct http_server {
 	struct MHD_Daemon *daemon;
 	app *app;
+	watchdog *dog;
 };
 
 /* The peer's address, or with http.trust_proxy the last address the proxy
@@ -170,12 +172,17 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, http_request *req
 }
 
 /* First call for a request: match the route, check the announced size. */
-static enum MHD_Result begin_request(app *a, struct MHD_Connection *conn, const char *url,
-				     const char *method, void **con_cls)
+static enum MHD_Result begin_request(http_server *srv, struct MHD_Connection *conn,
+				     const char *url, const char *method, void **con_cls)
 {
+	app *a = srv->app;
 	http_request *req = xcalloc(1, sizeof(*req));
 	req->conn = conn;
 	req->app = a;
+	req->dog = srv->dog;
+	const union MHD_ConnectionInfo *sc =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	req->watch = sc ? sc->socket_context : NULL;
 	req->method = method;
 	req->started_ms = time_mono_ms();
 	snprintf(req->path, sizeof(req->path), "%s", url);
@@ -244,6 +251,7 @@ static ct_err authorise(struct MHD_Connection *conn, http_request *req, enum MHD
 /* The body is complete: authenticate, authorise, run the handler. */
 static enum MHD_Result finish_request(struct MHD_Connection *conn, http_request *req)
 {
+	watchdog_busy(req->dog, req->watch); /* the request is in: no deadline now */
 	if (req->body_too_large)
 		return send_error(conn, req, CT_ERR_TOO_LARGE, "request body too large");
 	enum MHD_Result rc;
@@ -279,16 +287,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	(void)cls, (void)conn;
+	(void)conn;
+	http_server *srv = cls;
 	http_request *req = *con_cls;
 	if (!req)
 		return;
+	watchdog_idle(srv->dog, req->watch); /* the next request's time starts */
 	log_info("http.request", LOG_S("method", req->method), LOG_S("path", req->path),
 		 LOG_I("status", req->status), LOG_I("ms", time_mono_ms() - req->started_ms),
 		 LOG_S("who", req->who.name[0] ? req->who.name : "-"),
 		 LOG_S("end", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted"));
 	request_free(req);
 	*con_cls = NULL;
+}
+
+/* Connections opened and closed: the watchdog follows them. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	http_server *srv = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = info ? watchdog_add(srv->dog, info->connect_fd) : NULL;
+	} else {
+		watchdog_remove(srv->dog, *socket_context);
+		*socket_context = NULL;
+	}
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -342,20 +367,27 @@ ct_err http_server_start(app *a, const char *listen, http_server **out, int *por
 		return err;
 	http_server *srv = xcalloc(1, sizeof(*srv));
 	srv->app = a;
+	srv->dog = watchdog_start(a->cfg.request_timeout_s * 1000);
+	if (!srv->dog) {
+		free(srv);
+		buf_puts(msg, "cannot start the request watchdog");
+		return CT_ERR_INTERNAL;
+	}
 	unsigned flags =
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	srv->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, a, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)a->cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)a->cfg.per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)a->cfg.connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		NULL, MHD_OPTION_END);
+		srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
 	if (!srv->daemon) {
 		buf_printf(msg, "cannot listen on %s (in use, or not an address of this machine)",
 			   listen);
+		watchdog_stop(srv->dog);
 		free(srv);
 		return CT_ERR_IO;
 	}
@@ -371,5 +403,6 @@ void http_server_stop(http_server *srv)
 	if (!srv)
 		return;
 	MHD_stop_daemon(srv->daemon);
+	watchdog_stop(srv->dog);
 	free(srv);
 }
