@@ -53,6 +53,9 @@ if [ -n "$missing" ]; then
 	echo "Installing missing Debian packages:$missing"
 	[ "$sudo" = missing ] && { echo "deps.sh: run as root or install sudo" >&2; exit 1; }
 	export DEBIAN_FRONTEND=noninteractive
+	# The tests use Postfix's smtp-sink only: no mail server is set up.
+	echo "postfix postfix/main_mailer_type select No configuration" |
+		$sudo debconf-set-selections 2>/dev/null || true
 	$sudo apt-get update -qq
 	# shellcheck disable=SC2086
 	$sudo apt-get install -y -qq --no-install-recommends $missing

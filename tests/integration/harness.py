@@ -339,10 +339,16 @@ class EventStream:
     {"comment": text}. Use next_event() to take them.
     """
 
-    def __init__(self, port, token, last_event_id=None, timeout=10):
+    def __init__(self, port, token, last_event_id=None, timeout=10, headers=None):
+        """token None sends no Authorization; headers (a dict) are added,
+        e.g. a session Cookie."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout * SLOW)
         req = ["GET /api/v1/events HTTP/1.1", "Host: 127.0.0.1:%d" % port,
-               "Accept: text/event-stream", "Authorization: Bearer " + token]
+               "Accept: text/event-stream"]
+        if token:
+            req.append("Authorization: Bearer " + token)
+        for k, v in (headers or {}).items():
+            req.append("%s: %s" % (k, v))
         if last_event_id is not None:
             req.append("Last-Event-ID: %s" % last_event_id)
         self.sock.sendall(("\r\n".join(req) + "\r\n\r\n").encode())
