@@ -57,8 +57,8 @@ ct_err password_check(const char *password, const char *email, const char *name,
 		/* What the shortened word is built on counts (a dictionary word,
 		 * the user's name or address); its length and variety do not:
 		 * those were judged on the whole password. */
-		const char *stem_why = FascistCheckUser(stem, GetDefaultCracklibDict(), user,
-							name ? name : "");
+		const char *stem_why =
+			FascistCheckUser(stem, GetDefaultCracklibDict(), user, name ? name : "");
 		if (stem_why && !strstr(stem_why, "short") && !strstr(stem_why, "simplistic") &&
 		    !strstr(stem_why, "DIFFERENT") && !strstr(stem_why, "whitespace"))
 			why = stem_why;

@@ -102,8 +102,8 @@ ct_err sessions_lookup(store *s, const char *token, const session_limits *lim, s
 	store_reader_release(s, c);
 	/* Refresh last_seen_at often enough that a session in use never idles
 	 * out: every minute, or a quarter of the idle limit when that is less. */
-	int64_t touch_after = lim->idle_ms / 4 < TOUCH_INTERVAL_MS ? lim->idle_ms / 4
-								  : TOUCH_INTERVAL_MS;
+	int64_t touch_after =
+		lim->idle_ms / 4 < TOUCH_INTERVAL_MS ? lim->idle_ms / 4 : TOUCH_INTERVAL_MS;
 	if (!err && now - last_seen > touch_after) {
 		touch_ctx t = {out->id};
 		store_write(s, touch, &t);

@@ -174,6 +174,13 @@ static ct_err load_file(config *cfg, const char *path, buf *msg)
 	ct_err err = CT_OK;
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
+		size_t got = strlen(line);
+		if (got == sizeof(line) - 1 && line[got - 1] != '\n' && !feof(f)) {
+			buf_printf(msg, "%s:%d: line longer than %zu bytes", path, lineno,
+				   sizeof(line) - 2);
+			err = CT_ERR_INVALID;
+			goto out;
+		}
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';

@@ -40,7 +40,7 @@ void events_publish(events_hub *h, const char *type, const char *data);
  */
 int events_next(events_hub *h, uint64_t after, int timeout_ms, event *out);
 
-/* The sequence number of the newest event (0 when none yet). */
+/* The sequence number of the newest event (the start value when none yet). */
 uint64_t events_last_seq(events_hub *h);
 
 /* Free the strings of an event returned by events_next. */

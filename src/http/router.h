@@ -28,9 +28,9 @@ struct http_request {
 	int status;
 	int64_t started_ms;
 	char client_ip[64];
-	struct watchdog *dog;   /* the server's request deadlines */
-	struct watched *watch;  /* this connection's entry */
-	char nonce[32]; /* for the Content Security Policy of pages */
+	struct watchdog *dog;  /* the server's request deadlines */
+	struct watched *watch; /* this connection's entry */
+	char nonce[32];        /* for the Content Security Policy of pages */
 };
 
 /*

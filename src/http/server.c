@@ -172,8 +172,8 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, http_request *req
 }
 
 /* First call for a request: match the route, check the announced size. */
-static enum MHD_Result begin_request(http_server *srv, struct MHD_Connection *conn,
-				     const char *url, const char *method, void **con_cls)
+static enum MHD_Result begin_request(http_server *srv, struct MHD_Connection *conn, const char *url,
+				     const char *method, void **con_cls)
 {
 	app *a = srv->app;
 	http_request *req = xcalloc(1, sizeof(*req));
