@@ -20,6 +20,9 @@
 #include "core/seal.h"
 #include "store/store.h"
 
+/* The roles, NULL-ended: admin, supervisor, agent, viewer. */
+extern const char *const account_roles[];
+
 #define PASSWORD_MIN_LENGTH 10
 #define PASSWORD_MAX_LENGTH 256
 

@@ -100,17 +100,13 @@ static ct_err insert_token(store_conn *c, void *arg)
 ct_err tokens_create(store *s, const actor *who, json_t *body, char token_out[64], int64_t *id,
 		     err_detail *d)
 {
-	static const char *const roles[] = {"admin", "supervisor", "agent", "viewer", NULL};
 	token_write x = {.who = who, .d = d};
 	x.name = json_string_value(json_object_get(body, "name"));
 	x.role = json_string_value(json_object_get(body, "role"));
 	json_t *channel = json_object_get(body, "channel_id");
 	if (!x.name || !*x.name || strlen(x.name) > 128)
 		return err_set(d, CT_ERR_INVALID, "name", "name must be 1 to 128 bytes");
-	int known = 0;
-	for (const char *const *r = roles; x.role && *r; r++)
-		known |= strcmp(*r, x.role) == 0;
-	if (!known)
+	if (!str_in_list(x.role, account_roles))
 		return err_set(d, CT_ERR_INVALID, "role",
 			       "role must be admin, supervisor, agent or viewer");
 	if (channel && !json_is_null(channel) &&

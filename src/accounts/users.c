@@ -165,15 +165,7 @@ ct_err users_get(store_conn *c, int64_t id, json_t **out)
 	return rc == STORE_ROW ? CT_OK : rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
 }
 
-static int one_of(const char *s, const char *const *allowed)
-{
-	for (; s && *allowed; allowed++)
-		if (strcmp(s, *allowed) == 0)
-			return 1;
-	return 0;
-}
-
-static const char *const roles[] = {"admin", "supervisor", "agent", "viewer", NULL};
+const char *const account_roles[] = {"admin", "supervisor", "agent", "viewer", NULL};
 static const char *const locales[] = {"de", "en", NULL};
 
 /* Checks shared by create and update; fields absent from body are fine. */
@@ -185,18 +177,18 @@ static ct_err check_fields(json_t *body, err_detail *d)
 	json_t *v;
 	if (!json_is_object(body))
 		return err_set(d, CT_ERR_INVALID, "", "the body must be a JSON object");
-	json_object_foreach(body, key, v) if (!one_of(key, keys)) return err_set(
+	json_object_foreach(body, key, v) if (!str_in_list(key, keys)) return err_set(
 		d, CT_ERR_INVALID, key, "unknown field");
 	json_t *name = json_object_get(body, "name");
 	if (name && (!json_is_string(name) || json_string_length(name) == 0 ||
 		     json_string_length(name) > 200))
 		return err_set(d, CT_ERR_INVALID, "name", "name must be 1 to 200 bytes");
 	json_t *role = json_object_get(body, "role");
-	if (role && !one_of(json_string_value(role), roles))
+	if (role && !str_in_list(json_string_value(role), account_roles))
 		return err_set(d, CT_ERR_INVALID, "role",
 			       "role must be admin, supervisor, agent or viewer");
 	json_t *locale = json_object_get(body, "locale");
-	if (locale && !one_of(json_string_value(locale), locales))
+	if (locale && !str_in_list(json_string_value(locale), locales))
 		return err_set(d, CT_ERR_INVALID, "locale", "locale must be de or en");
 	json_t *active = json_object_get(body, "active");
 	if (active && !json_is_boolean(active))

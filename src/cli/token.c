@@ -64,11 +64,7 @@ int cli_token(int argc, char **argv)
 		else
 			return usage(c == 'h');
 	}
-	static const char *const roles[] = {"admin", "supervisor", "agent", "viewer", NULL};
-	int role_ok = 0;
-	for (const char *const *r = roles; role && *r; r++)
-		role_ok |= strcmp(*r, role) == 0;
-	if (!name || !*name || !role_ok)
+	if (!name || !*name || !str_in_list(role, account_roles))
 		return usage(0);
 	app a = {0};
 	if (cli_open_app(data, 0, &a) != CLI_OK)

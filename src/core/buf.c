@@ -44,6 +44,14 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+int str_in_list(const char *s, const char *const *list)
+{
+	for (; s && *list; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
 void buf_init(buf *b, size_t max)
 {
 	b->data = NULL;

@@ -50,6 +50,9 @@ char *buf_detach(buf *b, size_t *len);
 /* Free the memory; the buf is empty and reusable afterwards. */
 void buf_free(buf *b);
 
+/* 1 when s (may be NULL: 0) equals one of the strings of the NULL-ended list. */
+int str_in_list(const char *s, const char *const *list);
+
 /* malloc/realloc/strdup that abort on failure. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

@@ -182,14 +182,8 @@ static ct_err check_keys(json_t *body, const char *const *allowed, err_detail *d
 		return err_set(d, CT_ERR_INVALID, "", "the body must be a JSON object");
 	const char *key;
 	json_t *v;
-	json_object_foreach(body, key, v)
-	{
-		int known = 0;
-		for (const char *const *a = allowed; *a; a++)
-			known |= strcmp(*a, key) == 0;
-		if (!known)
-			return err_set(d, CT_ERR_INVALID, key, "unknown field");
-	}
+	json_object_foreach(body, key, v) if (!str_in_list(key, allowed)) return err_set(
+		d, CT_ERR_INVALID, key, "unknown field");
 	return CT_OK;
 }
 

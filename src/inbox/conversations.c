@@ -37,14 +37,6 @@ static int bind_num(binds *b, int64_t v)
 	return ++b->n;
 }
 
-static int one_of(const char *s, const char *const *allowed)
-{
-	for (; *allowed; allowed++)
-		if (strcmp(s, *allowed) == 0)
-			return 1;
-	return 0;
-}
-
 static const char *const statuses[] = {"open", "pending", "snoozed", "resolved", NULL};
 static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
 
@@ -100,13 +92,13 @@ static ct_err build_where(store_conn *c, const inbox_filter *f, buf *sql, binds 
 			  err_detail *d)
 {
 	if (f->status) {
-		if (!one_of(f->status, statuses))
+		if (!str_in_list(f->status, statuses))
 			return err_set(d, CT_ERR_INVALID, "status",
 				       "status must be open, pending, snoozed or resolved");
 		buf_printf(sql, " AND c.status = $%d", bind_text(b, f->status));
 	}
 	if (f->priority) {
-		if (!one_of(f->priority, priorities))
+		if (!str_in_list(f->priority, priorities))
 			return err_set(d, CT_ERR_INVALID, "priority",
 				       "priority must be low, normal, high or urgent");
 		buf_printf(sql, " AND c.priority = $%d", bind_text(b, f->priority));

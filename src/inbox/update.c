@@ -77,20 +77,12 @@ static json_t *snapshot(store_conn *c, int64_t id)
 	return v;
 }
 
-static int one_of(const char *s, const char *const *allowed)
-{
-	for (; *allowed; allowed++)
-		if (strcmp(s, *allowed) == 0)
-			return 1;
-	return 0;
-}
-
 static ct_err check_enum(json_t *v, const char *field, const char *const *allowed,
 			 const char *message, err_detail *d)
 {
 	if (!v)
 		return CT_OK;
-	if (!json_is_string(v) || !one_of(json_string_value(v), allowed))
+	if (!json_is_string(v) || !str_in_list(json_string_value(v), allowed))
 		return err_set(d, CT_ERR_INVALID, field, message);
 	return CT_OK;
 }
@@ -138,7 +130,7 @@ static ct_err validate_patch(json_t *patch, err_detail *d)
 		return err_set(d, CT_ERR_INVALID, "", "the body must be a JSON object");
 	const char *key;
 	json_t *v;
-	json_object_foreach(patch, key, v) if (!one_of(key, keys)) return err_set(
+	json_object_foreach(patch, key, v) if (!str_in_list(key, keys)) return err_set(
 		d, CT_ERR_INVALID, key, "unknown field");
 	ct_err err = check_enum(json_object_get(patch, "status"), "status", statuses,
 				"status must be open, pending, snoozed or resolved", d);

@@ -67,11 +67,7 @@ static ct_err check_keys(ingest_batch *b, int index, json_t *obj, const char *co
 	json_t *v;
 	json_object_foreach(obj, key, v)
 	{
-		int known = 0;
-		for (const char *const *a = allowed; *a; a++)
-			if (strcmp(*a, key) == 0)
-				known = 1;
-		if (!known) {
+		if (!str_in_list(key, allowed)) {
 			char field[64], msg[160];
 			snprintf(field, sizeof(field), "%s%s", prefix, key);
 			snprintf(msg, sizeof(msg), "unknown field %s", field);
