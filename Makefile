@@ -9,7 +9,7 @@
 
 BUILD ?= build
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libsodium libcurl libutf8proc liboath gmime-3.0
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl libutf8proc liboath gmime-3.0
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lstemmer -lcrack -lpthread -lm
 

@@ -10,10 +10,10 @@
 set -eu
 
 build_pkgs="make gcc pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev
-libsodium-dev libcurl4-openssl-dev libstemmer-dev libutf8proc-dev gettext libcrack2-dev
+libsodium-dev libcurl4-openssl-dev libpq-dev libstemmer-dev libutf8proc-dev gettext libcrack2-dev
 cracklib-runtime liboath-dev libgmime-3.0-dev locales"
 test_pkgs="clang libclang-rt-14-dev llvm libcmocka-dev clang-format cppcheck python3
-python3-pytest curl sqlite3 procps postfix oathtool"
+python3-pytest curl sqlite3 procps postfix oathtool postgresql"
 bench_pkgs="wrk nginx-light curl python3 sqlite3 procps"
 
 pkgs=$build_pkgs

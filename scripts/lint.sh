@@ -8,8 +8,8 @@
 #         (use snprintf, buf_printf, memcpy with a known length, strtol).
 # header  every .c and .h file in src/ begins with a comment paragraph that
 #         says what the file is for.
-# store   nothing in src/ outside src/store/ includes sqlite3.h: the rest of
-#         the program goes through store.h, so a second backend can follow.
+# store   nothing in src/ outside src/store/ includes sqlite3.h or libpq-fe.h:
+#         the rest of the program goes through store.h, whatever the backend.
 #
 # Prints each offending line as file:line: message and exits 1 if any check
 # failed.
@@ -77,8 +77,8 @@ check_header() {
 
 check_store() {
 	c_files | grep -v '^src/store/' |
-		xargs grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]sqlite3\.h[>"]' /dev/null |
-		sed -E 's/^([^:]+:[0-9]+):.*/\1: includes sqlite3.h outside src\/store\/ (use store\/store.h)/' |
+		xargs grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](sqlite3|libpq-fe)\.h[>"]' /dev/null |
+		sed -E 's/^([^:]+:[0-9]+):.*[<"]([a-z0-9-]+\.h)[>"].*/\1: includes \2 outside src\/store\/ (use store\/store.h)/' |
 		grep . && return 1
 	return 0
 }

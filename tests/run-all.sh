@@ -18,6 +18,10 @@
 #                        $BUILD-asan and $BUILD-fuzz
 #   FUZZ_CI_SECONDS=N    also fuzz each target for N seconds (.ci/run sets it)
 #   INTEGRATION_TIMEOUT  seconds one integration run may take (default 1200)
+#
+# The unit tests of the store and the integration suite run twice: on SQLite
+# and on PostgreSQL, in a throwaway cluster (tests/pg/cluster.sh) that this
+# script starts on a free loopback port in $OUT/pg and stops at the end.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -37,6 +41,7 @@ ASAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
+unset CLUETRAIN_TEST_PG # set per suite below
 
 # One row per suite: name, passed, failed, skipped, seconds, note.
 ROWS=()
@@ -155,7 +160,7 @@ suite_unit() {
 		return
 	fi
 	local p=0 f=0 s=0 np nf ns src t xml rc counts
-	for src in tests/unit/test_*.c; do
+	for src in tests/unit/${UNIT_TESTS:-test_*}.c; do
 		t=$(basename "$src" .c)
 		xml="$dir/$t.xml"
 		rm -f "$xml"
@@ -210,6 +215,44 @@ suite_integration() {
 	return 0
 }
 
+# ---- PostgreSQL -------------------------------------------------------------
+
+PG_DIR=$PWD/$OUT/pg
+PG_URL=""
+
+pg_stop() {
+	[ -n "$PG_URL" ] && tests/pg/cluster.sh stop "$PG_DIR" >/dev/null 2>&1
+	PG_URL=""
+}
+
+# Start the throwaway cluster; counts as one test (its log tells why it failed).
+suite_pg_start() {
+	local start port log
+	start=$(now)
+	log="$OUT/postgres-cluster.log"
+	port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	rm -rf "$PG_DIR"
+	if PG_URL=$(tests/pg/cluster.sh start "$PG_DIR" "$port" 2>"$log"); then
+		record "postgres cluster" 1 0 0 "$start" "port $port"
+		trap pg_stop EXIT
+	else
+		PG_URL=""
+		record "postgres cluster" 0 1 0 "$start" "see $log"
+		show_tail "$log"
+	fi
+}
+
+# on_pg SUITE ARGS...: a suite with CLUETRAIN_TEST_PG set, or one failure
+# when the cluster is not running.
+on_pg() {
+	local suite=$1 name=$2
+	if [ -z "$PG_URL" ]; then
+		record "$name" 0 1 0 "$(now)" "no PostgreSQL cluster"
+		return
+	fi
+	CLUETRAIN_TEST_PG=$PG_URL "$@"
+}
+
 FUZZ_TARGETS=()
 for src in fuzz/fuzz_*.c; do
 	[ -e "$src" ] && FUZZ_TARGETS+=("$(basename "$src" .c)")
@@ -251,6 +294,11 @@ suite_unit "unit" "$B_GCC"
 suite_unit "unit asan" "$B_ASAN" SAN=1
 suite_integration "integration" "$B_GCC/cluetrain"
 suite_integration "integration asan" "$B_ASAN/cluetrain" "${ASAN_ENV[@]}"
+suite_pg_start
+UNIT_TESTS=test_store on_pg suite_unit "unit postgres" "$B_GCC"
+on_pg suite_integration "integration postgres" "$B_GCC/cluetrain"
+on_pg suite_integration "integration postgres asan" "$B_ASAN/cluetrain" "${ASAN_ENV[@]}"
+pg_stop
 suite_fuzz
 
 # ---- summary ---------------------------------------------------------------

@@ -37,7 +37,8 @@ int cli_open_app(const char *data_dir, int create, app *a)
 		goto out;
 	}
 	log_set_level((log_level)level);
-	if (!create && access(a->cfg.database, F_OK) != 0) {
+	int url = store_is_url(a->cfg.database);
+	if (!create && !url && access(a->cfg.database, F_OK) != 0) {
 		cli_error(_("%s is not initialised (run: cluetrain init --data %s)"), data_dir,
 			  data_dir);
 		goto out;
@@ -51,7 +52,7 @@ int cli_open_app(const char *data_dir, int create, app *a)
 	 * secrets sealed with a lost key stay unreadable and must be re-entered,
 	 * so making one for an existing database is worth a loud warning. */
 	int had_key = access(a->cfg.secret_key_file, F_OK) == 0;
-	int had_db = access(a->cfg.database, F_OK) == 0;
+	int had_db = url ? !create : access(a->cfg.database, F_OK) == 0;
 	if (seal_key_load(a->cfg.secret_key_file, 1, &a->key, &msg) != CT_OK) {
 		cli_error("%s", buf_cstr(&msg));
 		goto out;

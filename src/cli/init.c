@@ -97,8 +97,9 @@ static int load_demo(app *a)
 	return rc;
 }
 
-/* A config file with the defaults, unless the folder has one already. */
-static int write_config_once(const char *data)
+/* A config file with the defaults (and database, when not NULL), unless
+ * the folder has one already. */
+static int write_config_once(const char *data, const char *database)
 {
 	buf path;
 	buf_init(&path, 4096);
@@ -107,6 +108,10 @@ static int write_config_once(const char *data)
 	if (access(buf_cstr(&path), F_OK) != 0) {
 		config cfg;
 		config_defaults(&cfg, data);
+		if (database) {
+			free(cfg.database);
+			cfg.database = xstrdup(database);
+		}
 		if (config_write(&cfg, buf_cstr(&path)) != CT_OK) {
 			cli_error(_("cannot write the config file in %s"), data);
 			rc = CLI_FAILED;
@@ -120,9 +125,13 @@ static int write_config_once(const char *data)
 static int usage(int ok)
 {
 	fprintf(ok ? stdout : stderr,
-		_("usage: cluetrain init --data DIR [--demo] [--admin-email EMAIL]\n"
+		_("usage: cluetrain init --data DIR [--database postgres://...] [--demo]\n"
+		  "                      [--admin-email EMAIL]\n"
 		  "Create a new installation in DIR: database, config file, a channel \"api\",\n"
-		  "the first admin account and an API token (both printed once).\n"));
+		  "the first admin account and an API token (both printed once).\n"
+		  "Without --database the database is an SQLite file in DIR; with a\n"
+		  "PostgreSQL URL the (empty) database there is set up and the URL is\n"
+		  "written to DIR/cluetrain.conf.\n"));
 	return ok ? CLI_OK : CLI_USAGE;
 }
 
@@ -130,15 +139,18 @@ int cli_init(int argc, char **argv)
 {
 	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
 					     {"demo", no_argument, NULL, 'D'},
+					     {"database", required_argument, NULL, 'b'},
 					     {"admin-email", required_argument, NULL, 'e'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	const char *data = "data";
+	const char *data = "data", *database = NULL;
 	init_ctx x = {.email = "admin@localhost"};
 	int c;
-	while ((c = getopt_long(argc, argv, "d:De:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:De:b:h", opts, NULL)) != -1) {
 		if (c == 'd')
 			data = optarg;
+		else if (c == 'b')
+			database = optarg;
 		else if (c == 'D')
 			x.demo = 1;
 		else if (c == 'e')
@@ -146,18 +158,22 @@ int cli_init(int argc, char **argv)
 		else
 			return usage(c == 'h');
 	}
+	if (database && !store_is_url(database)) {
+		cli_error(_("--database takes a postgres:// URL"));
+		return CLI_USAGE;
+	}
 	if (mkdir(data, 0700) != 0 && errno != EEXIST) {
 		cli_error(_("cannot create %s: %s"), data, strerror(errno));
 		return CLI_FAILED;
 	}
 	app a = {0};
-	if (write_config_once(data) != CLI_OK)
+	if (write_config_once(data, database) != CLI_OK)
 		return CLI_FAILED;
 	config_defaults(&a.cfg, data);
 	buf msg;
 	buf_init(&msg, 4096);
 	ct_err err = config_load(&a.cfg, &msg);
-	int exists = !err && access(a.cfg.database, F_OK) == 0;
+	int exists = !err && !store_is_url(a.cfg.database) && access(a.cfg.database, F_OK) == 0;
 	if (err)
 		cli_error("%s", buf_cstr(&msg));
 	else if (exists)
@@ -173,8 +189,14 @@ int cli_init(int argc, char **argv)
 	crypto_new_token(token, sizeof(token));
 	crypto_hash_token(token, strlen(token), x.token_hash);
 	int rc = CLI_FAILED;
-	if (crypto_hash_password(password, x.password_hash) != CT_OK ||
-	    store_write(a.store, seed, &x) != CT_OK) {
+	ct_err seeded = crypto_hash_password(password, x.password_hash);
+	if (!seeded)
+		seeded = store_write(a.store, seed, &x);
+	if (seeded == CT_ERR_CONFLICT) { /* the channel "api" exists: a used database */
+		cli_error(_("the database of %s is initialised already"), data);
+		goto out;
+	}
+	if (seeded) {
 		cli_error(_("cannot set up the database in %s"), data);
 		goto out;
 	}

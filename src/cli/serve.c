@@ -5,6 +5,10 @@
  * then waits for SIGINT or SIGTERM. Shutdown order: close the event streams,
  * stop the HTTP server (requests in flight finish), stop the job worker,
  * close the store (its queue of writes drains first).
+ *
+ * On PostgreSQL the event hub is joined to the other nodes': events published
+ * here go out through the store, and every node's events come back into the
+ * hub (see store_events_start).
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -39,6 +43,28 @@ static void block_stop_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static void relay_event(void *ctx, const char *type, const char *data)
+{
+	store_event_send(ctx, type, data);
+}
+
+static void take_event(void *ctx, uint64_t seq, const char *type, const char *data)
+{
+	events_append(ctx, seq, type, data);
+}
+
+/* Share live events with the other nodes on the database, if there can be any. */
+static ct_err share_events(app *a)
+{
+	if (!store_is_shared(a->store))
+		return CT_OK;
+	uint64_t last = 0;
+	ct_err err = store_events_start(a->store, take_event, a->events, &last);
+	if (!err)
+		events_set_relay(a->events, relay_event, a->store, last);
+	return err;
+}
+
 int cli_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
@@ -62,6 +88,11 @@ int cli_serve(int argc, char **argv)
 	if (cli_open_app(data, 0, &a) != CLI_OK)
 		return CLI_FAILED;
 	const char *address = listen ? listen : a.cfg.listen;
+	if (share_events(&a) != CT_OK) {
+		cli_error(_("cannot listen for the events of other nodes"));
+		cli_close_app(&a);
+		return CLI_FAILED;
+	}
 	jobs_register_kind(&privacy_retention_job);
 	a.jobs = jobs_start(&a);
 	http_server *srv = NULL;
@@ -73,7 +104,8 @@ int cli_serve(int argc, char **argv)
 		goto out;
 	}
 	log_info("server.started", LOG_S("listen", address), LOG_I("port", port),
-		 LOG_S("data", data), LOG_I("schema_version", store_schema_version(a.store)));
+		 LOG_S("data", data), LOG_S("database", store_backend_name(a.store)),
+		 LOG_I("schema_version", store_schema_version(a.store)));
 	int sig = 0;
 	sigwait(&stop, &sig);
 	log_info("server.stopping", LOG_S("signal", sig == SIGINT ? "INT" : "TERM"));

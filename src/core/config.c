@@ -33,7 +33,8 @@ typedef struct config_key {
 	}
 
 static const config_key config_keys[] = {
-	STR_KEY("database", database, "SQLite database file"),
+	STR_KEY("database", database,
+		"SQLite database file, or a postgres:// URL (see docs/operations.md)"),
 	STR_KEY("listen", listen, "address and port that serve listens on"),
 	STR_KEY("log_level", log_level, "debug, info, warn or error"),
 	INT_KEY("http.max_connections", max_connections, 1, 100000, "concurrent connections"),
@@ -231,10 +232,11 @@ static ct_err load_env(config *cfg, buf *msg)
 	return CT_OK;
 }
 
-/* A relative file name in the configuration means: in the data folder. */
+/* A relative file name in the configuration means: in the data folder.
+ * A URL (postgres://...) is left alone. */
 static void resolve_in_data_dir(const config *cfg, char **path)
 {
-	if ((*path)[0] == '/' || !(*path)[0])
+	if ((*path)[0] == '/' || !(*path)[0] || strstr(*path, "://"))
 		return;
 	buf full;
 	buf_init(&full, 8192);

@@ -14,9 +14,12 @@
 struct events_hub {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
-	event ring[EVENTS_RING];
+	event ring[EVENTS_RING]; /* event number k of this hub in ring[k % EVENTS_RING] */
+	uint64_t count;          /* events kept so far */
 	uint64_t last_seq;
 	uint64_t base; /* last_seq at start: this process's events come after it */
+	events_relay_fn relay;
+	void *relay_ctx;
 	int closed;
 };
 
@@ -54,18 +57,64 @@ void events_clear(event *e)
 	e->type = e->data = NULL;
 }
 
-void events_publish(events_hub *h, const char *type, const char *data)
+/* Keep an event under seq; h->lock is held. Takes ownership of t and d. */
+static void keep(events_hub *h, uint64_t seq, char *t, char *d)
 {
-	char *t = xstrdup(type), *d = xstrdup(data);
-	pthread_mutex_lock(&h->lock);
-	uint64_t seq = ++h->last_seq;
-	event *slot = &h->ring[seq % EVENTS_RING];
+	event *slot = &h->ring[h->count % EVENTS_RING];
 	events_clear(slot);
 	slot->seq = seq;
 	slot->type = t;
 	slot->data = d;
+	h->count++;
+	h->last_seq = seq;
 	pthread_cond_broadcast(&h->changed);
+}
+
+void events_publish(events_hub *h, const char *type, const char *data)
+{
+	pthread_mutex_lock(&h->lock);
+	events_relay_fn relay = h->relay;
+	void *ctx = h->relay_ctx;
+	if (!relay)
+		keep(h, h->last_seq + 1, xstrdup(type), xstrdup(data));
 	pthread_mutex_unlock(&h->lock);
+	if (relay)
+		relay(ctx, type, data);
+}
+
+void events_set_relay(events_hub *h, events_relay_fn relay, void *ctx, uint64_t last)
+{
+	pthread_mutex_lock(&h->lock);
+	h->relay = relay;
+	h->relay_ctx = ctx;
+	for (int i = 0; i < EVENTS_RING; i++)
+		events_clear(&h->ring[i]);
+	h->count = 0;
+	h->last_seq = h->base = last;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void events_append(events_hub *h, uint64_t seq, const char *type, const char *data)
+{
+	pthread_mutex_lock(&h->lock);
+	if (seq > h->last_seq)
+		keep(h, seq, xstrdup(type), xstrdup(data));
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* The ring position of the oldest event with a number above after; h->lock
+ * is held and such an event exists. Numbers rise along the ring. */
+static uint64_t first_after(const events_hub *h, uint64_t after)
+{
+	uint64_t lo = h->count > EVENTS_RING ? h->count - EVENTS_RING : 0, hi = h->count - 1;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (h->ring[mid % EVENTS_RING].seq > after)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
 }
 
 uint64_t events_last_seq(events_hub *h)
@@ -97,11 +146,8 @@ int events_next(events_hub *h, uint64_t after, int timeout_ms, event *out)
 	if (h->closed) {
 		rc = -1;
 	} else if (h->last_seq > after) {
-		uint64_t oldest = h->base + 1;
-		if (h->last_seq - h->base > EVENTS_RING)
-			oldest = h->last_seq - EVENTS_RING + 1;
-		uint64_t seq = after + 1 < oldest ? oldest : after + 1;
-		const event *e = &h->ring[seq % EVENTS_RING];
+		/* When `after` fell out of the ring, this is the oldest event held. */
+		const event *e = &h->ring[first_after(h, after) % EVENTS_RING];
 		out->seq = e->seq;
 		out->type = xstrdup(e->type);
 		out->data = xstrdup(e->data);

@@ -8,6 +8,11 @@
  * still in the ring). Sequence numbers keep rising across restarts (they
  * start at the start time), so a resumed stream never waits for numbers it
  * has seen. Publishing never blocks on slow readers.
+ *
+ * With several nodes on one database (PostgreSQL) a relay is set: publishing
+ * hands the event to the relay, which sends it to every node, and each node's
+ * hub takes it back with events_append under a number shared by all nodes.
+ * Numbers then rise but may skip values.
  */
 #ifndef CT_EVENTS_H
 #define CT_EVENTS_H
@@ -30,6 +35,16 @@ void events_free(events_hub *h);
 
 /* Publish an event; type and data (JSON text) are copied. */
 void events_publish(events_hub *h, const char *type, const char *data);
+
+/* From now on, events_publish hands events to relay(ctx, type, data) instead
+ * of keeping them; they come back through events_append. Numbers restart
+ * after `last` (the newest number the relay gave before). */
+typedef void (*events_relay_fn)(void *ctx, const char *type, const char *data);
+void events_set_relay(events_hub *h, events_relay_fn relay, void *ctx, uint64_t last);
+
+/* Keep an event under the number seq (from the relay); ignored unless seq is
+ * above every number held. */
+void events_append(events_hub *h, uint64_t seq, const char *type, const char *data);
 
 /*
  * Wait until an event with seq > after exists or timeout_ms passes or the

@@ -23,7 +23,8 @@ static const char SQL_OUT_INSERT[] =
 	" VALUES ($1, $2, $3, $4, coalesce((SELECT name FROM users WHERE id = $4), $5), $6, $7, $7,"
 	" $8, $9) RETURNING id";
 static const char SQL_TOUCH_REPLY[] =
-	"UPDATE conversations SET last_activity_at = max(last_activity_at, $2),"
+	"UPDATE conversations SET last_activity_at = CASE WHEN $2 > last_activity_at THEN $2"
+	" ELSE last_activity_at END,"
 	" snippet = substr($3, 1, 200), message_count = message_count + 1,"
 	" first_response_at = coalesce(first_response_at, $2) WHERE id = $1";
 static const char SQL_TOUCH_NOTE[] =

@@ -45,7 +45,8 @@ static const char SQL_MESSAGE_INSERT[] =
 	" identity_id, author_name, text, attachments, meta, created_at, received_at)"
 	" VALUES ($1, $2, 'in', $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
 static const char SQL_CONVERSATION_TOUCH[] =
-	"UPDATE conversations SET last_activity_at = max(last_activity_at, $2),"
+	"UPDATE conversations SET last_activity_at = CASE WHEN $2 > last_activity_at THEN $2"
+	" ELSE last_activity_at END,"
 	" snippet = substr($3, 1, 200), message_count = message_count + 1,"
 	" status = 'open', resolved_at = NULL, snoozed_until = NULL WHERE id = $1";
 

@@ -8,7 +8,8 @@
 
 static const char SQL_JOB_INSERT[] =
 	"INSERT INTO jobs (kind, payload, idempotency_key, state, attempts, max_attempts, run_at,"
-	" created_at, updated_at) VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)";
+	" created_at, updated_at) VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)"
+	" ON CONFLICT (idempotency_key) DO NOTHING";
 
 ct_err jobs_enqueue(store_conn *c, const char *kind, const char *payload_json,
 		    const char *idempotency_key, int max_attempts, int64_t run_at_ms)
@@ -22,7 +23,12 @@ ct_err jobs_enqueue(store_conn *c, const char *kind, const char *payload_json,
 	store_bind_int(st, 4, max_attempts > 0 ? max_attempts : 1);
 	store_bind_int(st, 5, run_at_ms);
 	store_bind_int(st, 6, time_now_ms());
-	return store_run(st);
+	/* A statement that fails aborts a PostgreSQL transaction: a queued key is
+	 * found by DO NOTHING instead, leaving the caller's write usable. */
+	ct_err err = store_run(st);
+	if (!err && store_changes(c) == 0)
+		err = CT_ERR_CONFLICT;
+	return err;
 }
 
 int64_t jobs_backoff_ms(const config *cfg, int attempt)

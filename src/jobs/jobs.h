@@ -22,7 +22,8 @@
 #define JOB_DELIVER_REPLY "deliver_reply"
 #define JOB_SEND_MAIL "send_mail"
 
-/* Queue a job inside the caller's write (c is the writer connection). */
+/* Queue a job inside the caller's write (c is the writer connection).
+ * CT_ERR_CONFLICT (and nothing changed) when the key is queued already. */
 ct_err jobs_enqueue(store_conn *c, const char *kind, const char *payload_json,
 		    const char *idempotency_key, int max_attempts, int64_t run_at_ms);
 
@@ -36,8 +37,9 @@ jobs_worker *jobs_start(app *a);
 /* Tell the worker that a job may be due now (after a commit). */
 void jobs_wake(jobs_worker *w);
 
-/* Stop the worker: the running job finishes, claimed-but-unfinished jobs go
- * back to the queue at the next start. */
+/* Stop the worker: the running job finishes. A job claimed by a worker that
+ * died is claimed again when its lease (jobs.timeout_s + 10 s) has expired,
+ * by any node. */
 void jobs_stop(jobs_worker *w);
 
 /* Wait before attempt number `attempt` (1 = the retry after the first failure). */

@@ -5,8 +5,16 @@
  * one write; run it outside any transaction; record the outcome in another
  * write. Between jobs the thread sleeps until woken or until the next job is
  * due (at most a second, so jobs queued by another process are seen too).
- * At start, jobs left "running" by a crash go back to the queue: the job may
- * then run twice, which its idempotency key makes harmless.
+ *
+ * Several nodes may work one queue (PostgreSQL): the claim skips rows that
+ * another node has locked (FOR UPDATE SKIP LOCKED), so each job is claimed
+ * once. A claim is a lease until locked_until; a job whose worker died (a
+ * crash, a killed node) is claimed again once its lease has expired, by any
+ * node, and may then run twice, which its idempotency key makes harmless. An
+ * outcome is recorded only by the claim that holds the job (its attempt).
+ *
+ * Scheduled work (the daily jobs) is queued only by the node that holds the
+ * lease "scheduler" (see leader.c).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -18,12 +26,18 @@
 #include "core/timeutil.h"
 #include "jobs/jobs.h"
 #include "jobs/kinds.h"
+#include "jobs/leader.h"
 
 #define IDLE_POLL_MS 1000
+#define LEASE_MARGIN_MS 10000
+#define SCHEDULER_LEASE "scheduler"
+#define SCHEDULER_TTL_MS 30000
 
 struct jobs_worker {
 	app *app;
 	int64_t scheduled_day; /* the last day daily jobs were queued for */
+	leader *scheduler;     /* the lease for scheduled work */
+	char next_due_sql[512];
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -31,41 +45,36 @@ struct jobs_worker {
 	int woken;
 };
 
-static const char SQL_REQUEUE_RUNNING[] =
-	"UPDATE jobs SET state = 'queued', updated_at = $1 WHERE state = 'running'";
+/* When the next job is due: a queued one's run_at, a running one's lease end. */
 static const char SQL_EARLIEST[] =
-	"SELECT coalesce(min(run_at), -1) FROM jobs WHERE state = 'queued'";
+	"SELECT coalesce(min(CASE WHEN state = 'queued' THEN run_at ELSE locked_until END), -1)"
+	" FROM jobs WHERE state IN ('queued', 'running')";
+/* Due: queued and its time has come, or running under an expired lease.
+ * The backend's lock clause is appended (see store_lock_clause). */
 static const char SQL_NEXT_DUE[] =
 	"SELECT id, kind, payload, idempotency_key, attempts, max_attempts FROM jobs"
-	" WHERE state = 'queued' AND run_at <= $1 ORDER BY run_at, id LIMIT 1";
+	" WHERE (state = 'queued' AND run_at <= $1) OR (state = 'running' AND locked_until < $1)"
+	" ORDER BY run_at, id LIMIT 1";
 static const char SQL_CLAIM[] =
 	"UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $2,"
-	" updated_at = $3 WHERE id = $1 AND state = 'queued'";
+	" updated_at = $3 WHERE id = $1";
+/* The outcome, recorded only by the claim holding the job: attempts = $n. */
 static const char SQL_DONE[] =
 	"UPDATE jobs SET state = 'done', last_error = NULL, locked_until = NULL, updated_at = $2"
-	" WHERE id = $1";
+	" WHERE id = $1 AND attempts = $3";
 static const char SQL_RETRY[] =
 	"UPDATE jobs SET state = 'queued', run_at = $2, last_error = $3, locked_until = NULL,"
-	" updated_at = $4 WHERE id = $1";
+	" updated_at = $4 WHERE id = $1 AND attempts = $5";
 static const char SQL_FAILED[] =
 	"UPDATE jobs SET state = 'failed', last_error = $2, locked_until = NULL, updated_at = $3"
-	" WHERE id = $1";
+	" WHERE id = $1 AND attempts = $4";
 
 typedef struct claim_ctx {
+	const char *next_due_sql;
 	int64_t lease_ms;
 	job j;
 	int found;
 } claim_ctx;
-
-static ct_err requeue_running(store_conn *c, void *arg)
-{
-	(void)arg;
-	store_stmt *st = store_prepare(c, SQL_REQUEUE_RUNNING);
-	if (!st)
-		return CT_ERR_STORE;
-	store_bind_int(st, 1, time_now_ms());
-	return store_run(st);
-}
 
 static void free_job(job *j);
 
@@ -76,7 +85,7 @@ static ct_err claim_next(store_conn *c, void *arg)
 	if (x->found) /* a write may run twice: forget the first run's claim */
 		free_job(&x->j);
 	x->found = 0;
-	store_stmt *st = store_prepare(c, SQL_NEXT_DUE);
+	store_stmt *st = store_prepare(c, x->next_due_sql);
 	if (!st)
 		return CT_ERR_STORE;
 	store_bind_int(st, 1, now);
@@ -111,6 +120,7 @@ typedef struct finish_ctx {
 	ct_err result;
 	const job_outcome *outcome;
 	int failed; /* out: the job is now failed for good */
+	int lost;   /* out: another claim holds the job now; nothing recorded */
 } finish_ctx;
 
 static ct_err finish_job(store_conn *c, void *arg)
@@ -124,6 +134,7 @@ static ct_err finish_job(store_conn *c, void *arg)
 			return CT_ERR_STORE;
 		store_bind_int(st, 1, x->j->id);
 		store_bind_int(st, 2, now);
+		store_bind_int(st, 3, x->j->attempt);
 	} else if (x->outcome->permanent || x->j->attempt >= x->j->max_attempts) {
 		x->failed = 1;
 		st = store_prepare(c, SQL_FAILED);
@@ -132,6 +143,7 @@ static ct_err finish_job(store_conn *c, void *arg)
 		store_bind_int(st, 1, x->j->id);
 		store_bind_text(st, 2, x->outcome->error);
 		store_bind_int(st, 3, now);
+		store_bind_int(st, 4, x->j->attempt);
 	} else {
 		int64_t wait = jobs_backoff_ms(&x->app->cfg, x->j->attempt);
 		if (x->outcome->retry_after_ms > wait)
@@ -143,9 +155,13 @@ static ct_err finish_job(store_conn *c, void *arg)
 		store_bind_int(st, 2, now + wait);
 		store_bind_text(st, 3, x->outcome->error);
 		store_bind_int(st, 4, now);
+		store_bind_int(st, 5, x->j->attempt);
 	}
 	ct_err err = store_run(st);
-	if (!err && x->kind)
+	x->lost = !err && store_changes(c) == 0;
+	if (x->lost)
+		x->failed = 0;
+	else if (!err && x->kind)
 		err = x->kind->record(c, x->j, x->result, x->outcome, x->failed);
 	return err;
 }
@@ -178,7 +194,8 @@ static int run_one(jobs_worker *w)
 	int64_t due = earliest_due(a);
 	if (due < 0 || due > time_now_ms())
 		return 0;
-	claim_ctx claim = {.lease_ms = (a->cfg.jobs_timeout_s + 30) * 1000};
+	claim_ctx claim = {.next_due_sql = w->next_due_sql,
+			   .lease_ms = a->cfg.jobs_timeout_s * 1000 + LEASE_MARGIN_MS};
 	if (store_write(a->store, claim_next, &claim) != CT_OK || !claim.found) {
 		if (claim.found)
 			free_job(&claim.j);
@@ -193,17 +210,18 @@ static int run_one(jobs_worker *w)
 		snprintf(outcome.error, sizeof(outcome.error), "unknown job kind");
 		outcome.permanent = 1;
 	}
-	finish_ctx fin = {a, kind, &claim.j, result, &outcome, 0};
+	finish_ctx fin = {a, kind, &claim.j, result, &outcome, 0, 0};
 	ct_err err = store_write(a->store, finish_job, &fin);
 	if (err)
 		log_error("jobs.record_failed", LOG_I("job", claim.j.id));
 	log_info("jobs.ran", LOG_I("job", claim.j.id), LOG_S("kind", claim.j.kind),
 		 LOG_I("attempt", claim.j.attempt),
-		 LOG_S("result", result == CT_OK ? "done"
-				 : fin.failed    ? "failed"
-						 : "retry"),
+		 LOG_S("result", fin.lost          ? "lost_lease"
+				 : result == CT_OK ? "done"
+				 : fin.failed      ? "failed"
+						   : "retry"),
 		 LOG_S("error", result == CT_OK ? "" : outcome.error));
-	if (!err && kind)
+	if (!err && kind && !fin.lost)
 		kind->announce(a, &claim.j, result, fin.failed);
 	free_job(&claim.j);
 	return 1;
@@ -233,7 +251,7 @@ static ct_err queue_daily(store_conn *c, void *arg)
 static void schedule_daily(jobs_worker *w)
 {
 	int64_t day = time_now_ms() / 86400000;
-	if (day == w->scheduled_day)
+	if (!leader_hold(w->scheduler) || day == w->scheduled_day)
 		return;
 	const job_kind *kinds[8];
 	daily_ctx x = {kinds, jobs_daily_kinds(kinds, 8), day};
@@ -245,7 +263,6 @@ static void schedule_daily(jobs_worker *w)
 static void *worker_main(void *arg)
 {
 	jobs_worker *w = arg;
-	store_write(w->app->store, requeue_running, NULL);
 	for (;;) {
 		schedule_daily(w);
 		pthread_mutex_lock(&w->lock);
@@ -279,6 +296,11 @@ jobs_worker *jobs_start(app *a)
 {
 	jobs_worker *w = xcalloc(1, sizeof(*w));
 	w->app = a;
+	w->scheduler = leader_new(a->store, SCHEDULER_LEASE, SCHEDULER_TTL_MS);
+	store_conn *c = store_reader_acquire(a->store);
+	snprintf(w->next_due_sql, sizeof(w->next_due_sql), "%s%s", SQL_NEXT_DUE,
+		 store_lock_clause(c));
+	store_reader_release(a->store, c);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
@@ -286,6 +308,7 @@ jobs_worker *jobs_start(app *a)
 	pthread_cond_init(&w->wake, &attr);
 	pthread_condattr_destroy(&attr);
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		leader_free(w->scheduler);
 		free(w);
 		return NULL;
 	}
@@ -311,6 +334,7 @@ void jobs_stop(jobs_worker *w)
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
+	leader_free(w->scheduler); /* gives the lease up for another node */
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
 	free(w);

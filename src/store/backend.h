@@ -3,7 +3,7 @@
  *
  * store.c owns the parts that are the same for every backend (the writer
  * thread with group commit, the reader pool, the public functions); a backend
- * (sqlite.c, later pg.c) fills a store_ops table. Backend connection and
+ * (sqlite.c, pg.c) fills a store_ops table. Backend connection and
  * statement structs begin with the base structs below.
  */
 #ifndef CT_STORE_BACKEND_H
@@ -25,6 +25,9 @@ struct store_stmt {
 
 struct store_ops {
 	const char *name;
+	const char *begin_write;   /* starts a write transaction */
+	const char *before_commit; /* run last in each write transaction, or NULL */
+	const char *lock_clause;   /* see store_lock_clause() */
 	/* Open one connection; writer=1 for the writer. NULL with *msg on error. */
 	store_conn *(*conn_open)(store *s, const store_options *opt, int writer, buf *msg);
 	void (*conn_close)(store_conn *c);
@@ -41,15 +44,45 @@ struct store_ops {
 	void (*reset)(store_stmt *st);
 	int64_t (*changes)(store_conn *c);
 	ct_err (*exec)(store_conn *c, const char *sql);
+	/* 1 when the last failure on c was a deadlock or serialisation failure,
+	 * which a retry of the whole transaction resolves. NULL: never. */
+	int (*retryable)(store_conn *c);
 	/* Bring the schema up to date on the writer connection. */
 	ct_err (*migrate)(store_conn *c, int *version, buf *msg);
-	ct_err (*fts_search)(store_conn *c, const char *q, int64_t before_id, int limit,
-			     int64_t *ids, int *n);
-	ct_err (*fts_conversation_filter)(store_conn *c, const char *q, int param, buf *sql,
-					  buf *bind);
-	ct_err (*backup)(store_conn *c, const char *path, buf *msg);
+	/* Full-text search (store.c runs it): the search query ($1 the words,
+	 * $2 below this id, $3 the limit: message ids, newest first); the filter
+	 * for a list of conversations c, a format with one %d for the
+	 * parameter; and how the user's words are put into the parameter
+	 * (fts_add_word appends one searchable word; first: none before it). */
+	const char *fts_search_sql;
+	const char *fts_filter_format;
+	void (*fts_add_word)(buf *param, const char *word, size_t len, int first);
+	/* database: the store's database setting (the SQLite path or the URL). */
+	ct_err (*backup)(store_conn *c, const char *database, const char *path, buf *msg);
 };
 
 extern const store_ops store_sqlite_ops;
+extern const store_ops store_pg_ops;
+
+#include "core/embedded.h"
+
+/* Apply one migration file (its SQL and the row in schema_migrations). */
+typedef ct_err (*store_migration_fn)(store_conn *c, const embedded_file *f, int version, buf *msg);
+
+/*
+ * Apply, in order, the embedded migrations "store/sql/DIR/NNN_*.sql" numbered
+ * above current; *version is the number reached. CT_ERR_CONFLICT when the
+ * database is newer than every migration this program has.
+ */
+ct_err store_run_migrations(store_conn *c, const char *dir, int current, store_migration_fn apply,
+			    int *version, buf *msg);
+
+/* A committed write happened elsewhere (another node): cached answers are stale. */
+void store_bump_generation(store *s);
+
+/* The events of every node sharing the database (pg_events.c); NULL for a
+ * backend without them. store_close stops it. */
+typedef struct store_events store_events;
+void store_events_stop(store_events *e);
 
 #endif

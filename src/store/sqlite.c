@@ -254,15 +254,6 @@ static ct_err sqlite_exec(store_conn *c, const char *sql)
 	return exec_sql(conn_of(c)->db, sql);
 }
 
-/* Version number of a migration file name "store/sql/sqlite/NNN_x.sql"; 0 if not one. */
-static int migration_version(const char *name)
-{
-	static const char prefix[] = "store/sql/sqlite/";
-	if (strncmp(name, prefix, sizeof(prefix) - 1) != 0)
-		return 0;
-	return (int)strtol(name + sizeof(prefix) - 1, NULL, 10);
-}
-
 static int applied_version(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
@@ -275,8 +266,9 @@ static int applied_version(sqlite3 *db)
 	return v;
 }
 
-static ct_err apply_migration(sqlite3 *db, const embedded_file *f, int version, buf *msg)
+static ct_err apply_migration(store_conn *c, const embedded_file *f, int version, buf *msg)
 {
+	sqlite3 *db = conn_of(c)->db;
 	ct_err err = exec_sql(db, "BEGIN IMMEDIATE");
 	if (err)
 		return err;
@@ -298,7 +290,6 @@ static ct_err apply_migration(sqlite3 *db, const embedded_file *f, int version, 
 		exec_sql(db, "ROLLBACK");
 		return CT_ERR_STORE;
 	}
-	log_info("store.migrated", LOG_S("migration", f->name));
 	return exec_sql(db, "COMMIT");
 }
 
@@ -312,97 +303,17 @@ static ct_err sqlite_migrate(store_conn *base, int *version, buf *msg)
 		buf_printf(msg, "cannot create schema_migrations: %s", sqlite3_errmsg(db));
 		return err;
 	}
-	int current = applied_version(db), newest = 0;
-	/* embedded_files is sorted by name, so migrations come in order. */
-	for (size_t i = 0; i < embedded_count; i++) {
-		int v = migration_version(embedded_files[i].name);
-		if (v > newest)
-			newest = v;
-		if (v > current) {
-			err = apply_migration(db, &embedded_files[i], v, msg);
-			if (err)
-				return err;
-			current = v;
-		}
-	}
-	if (current > newest) {
-		buf_printf(msg,
-			   "the database has schema version %d, newer than this program (%d): "
-			   "upgrade cluetrain",
-			   current, newest);
-		return CT_ERR_CONFLICT;
-	}
-	*version = current;
-	return CT_OK;
+	return store_run_migrations(base, "sqlite", applied_version(db), apply_migration, version,
+				    msg);
 }
 
-/* Append q's words as quoted FTS5 strings ("word" "other"); count the searchable ones. */
-static int build_match(const char *q, buf *out)
+/* One word as a quoted FTS5 string ("word"), after a space unless first. */
+static void sqlite_fts_add_word(buf *param, const char *word, size_t len, int first)
 {
-	int words = 0;
-	const char *p = q;
-	while (*p) {
-		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-			p++;
-		const char *start = p;
-		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-			p++;
-		if (p == start)
-			continue;
-		if (fts_stem_words(start, (int)(p - start), NULL, NULL) == 0)
-			continue;
-		buf_printf(out, "%s\"", words ? " " : "");
-		for (const char *c = start; c < p; c++)
-			buf_append(out, *c == '"' ? "\"\"" : c, *c == '"' ? 2 : 1);
-		buf_append(out, "\"", 1);
-		words++;
-	}
-	return words;
-}
-
-static const char SQL_FTS_SEARCH[] = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH $1"
-				     " AND rowid < $2 ORDER BY rowid DESC LIMIT $3";
-
-static ct_err sqlite_fts_search(store_conn *c, const char *q, int64_t before_id, int limit,
-				int64_t *ids, int *n)
-{
-	*n = 0;
-	buf match;
-	buf_init(&match, 8192);
-	ct_err err = CT_OK;
-	if (build_match(q, &match) == 0) {
-		err = CT_ERR_INVALID;
-		goto out;
-	}
-	store_stmt *st = store_prepare(c, SQL_FTS_SEARCH);
-	if (!st) {
-		err = CT_ERR_STORE;
-		goto out;
-	}
-	store_bind_textn(st, 1, match.data, match.len);
-	store_bind_int(st, 2, before_id > 0 ? before_id : INT64_MAX);
-	store_bind_int(st, 3, limit);
-	int rc;
-	while ((rc = store_step(st)) == STORE_ROW && *n < limit)
-		ids[(*n)++] = store_col_int(st, 0);
-	if (rc == STORE_ERROR)
-		err = store_stmt_error(st);
-	store_reset(st);
-out:
-	buf_free(&match);
-	return err;
-}
-
-static ct_err sqlite_fts_conversation_filter(store_conn *c, const char *q, int param, buf *sql,
-					     buf *bind)
-{
-	(void)c;
-	if (build_match(q, bind) == 0)
-		return CT_ERR_INVALID;
-	return buf_printf(sql,
-			  "c.id IN (SELECT m.conversation_id FROM messages m WHERE m.id IN"
-			  " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH $%d))",
-			  param);
+	buf_append(param, first ? "\"" : " \"", first ? 1 : 2);
+	for (const char *c = word; c < word + len; c++)
+		buf_append(param, *c == '"' ? "\"\"" : c, *c == '"' ? 2 : 1);
+	buf_append(param, "\"", 1);
 }
 
 static int64_t count_messages(sqlite3 *db)
@@ -448,8 +359,9 @@ out:
 	return err;
 }
 
-static ct_err sqlite_backup(store_conn *base, const char *path, buf *msg)
+static ct_err sqlite_backup(store_conn *base, const char *database, const char *path, buf *msg)
 {
+	(void)database;
 	sqlite3 *src = conn_of(base)->db;
 	buf tmp;
 	buf_init(&tmp, 8192);
@@ -492,6 +404,10 @@ out:
 
 const store_ops store_sqlite_ops = {
 	.name = "sqlite",
+	.begin_write = "BEGIN IMMEDIATE",
+	.before_commit = NULL,
+	.lock_clause = "",
+	.retryable = NULL,
 	.conn_open = sqlite_conn_open,
 	.conn_close = sqlite_conn_close,
 	.prepare = sqlite_prepare,
@@ -508,7 +424,10 @@ const store_ops store_sqlite_ops = {
 	.changes = sqlite_changes,
 	.exec = sqlite_exec,
 	.migrate = sqlite_migrate,
-	.fts_search = sqlite_fts_search,
-	.fts_conversation_filter = sqlite_fts_conversation_filter,
+	.fts_search_sql = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH $1"
+			  " AND rowid < $2 ORDER BY rowid DESC LIMIT $3",
+	.fts_filter_format = "c.id IN (SELECT m.conversation_id FROM messages m WHERE m.id IN"
+			     " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH $%d))",
+	.fts_add_word = sqlite_fts_add_word,
 	.backup = sqlite_backup,
 };

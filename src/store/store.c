@@ -13,17 +13,24 @@
  * index dearly. Only when a function fails is the transaction rolled back and
  * the group replayed with a savepoint around each function, so that the
  * failing one leaves nothing behind and the others still commit. A write
- * function may therefore run twice: it must set its outputs afresh.
+ * function may therefore run twice: it must set its outputs afresh. With
+ * PostgreSQL a group that lost a deadlock to another node's transaction is
+ * run again, up to MAX_RETRIES times.
  */
 #include "store/store.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "store/backend.h"
+#include "store/fts_stem.h"
+#include "store/pg.h"
+
+#define MAX_RETRIES 5
 
 typedef struct write_req {
 	store_write_fn fn;
@@ -35,7 +42,9 @@ typedef struct write_req {
 
 struct store {
 	const store_ops *ops;
+	store_options opt; /* database is a copy, owned */
 	store_conn *writer;
+	store_events *events; /* PostgreSQL: the shared live events, or NULL */
 	int schema_version;
 	_Atomic uint64_t generation; /* bumped after each commit */
 
@@ -77,34 +86,66 @@ static int run_optimistic(store *s, write_req *group)
 	return 1;
 }
 
-/* Run a whole group in one transaction and commit it. */
-static void run_group(store *s, write_req *group)
+/* 1 when the writer's last failure was one that a rerun resolves (a
+ * deadlock with another node). Read before the next statement resets it. */
+static int retryable(store *s)
 {
-	ct_err err = s->ops->exec(s->writer, "BEGIN IMMEDIATE");
+	return s->ops->retryable && s->ops->retryable(s->writer);
+}
+
+/* Give up the transaction; keep whether the failure that ended it was retryable. */
+static void roll_back(store *s, int *retry)
+{
+	*retry = retryable(s);
+	s->ops->exec(s->writer, "ROLLBACK");
+}
+
+/*
+ * Run the group in one transaction: optimistically, then (when a function
+ * failed and others share the group) with a savepoint around each. CT_OK when
+ * committed; CT_ERR_NOT_FOUND when a lone function failed (its result is the
+ * answer; nothing is left); another error when the transaction failed.
+ */
+static ct_err run_transaction(store *s, write_req *group, int *retry)
+{
+	*retry = 0;
+	ct_err err = s->ops->exec(s->writer, s->ops->begin_write);
 	if (err == CT_OK && !run_optimistic(s, group)) {
-		s->ops->exec(s->writer, "ROLLBACK");
-		if (!group->next) /* alone: its error is the answer, nothing is left */
-			goto done;
-		err = s->ops->exec(s->writer, "BEGIN IMMEDIATE");
+		roll_back(s, retry);
+		if (!group->next)
+			return *retry ? CT_ERR_STORE : CT_ERR_NOT_FOUND;
+		err = s->ops->exec(s->writer, s->ops->begin_write);
 		for (write_req *r = group; err == CT_OK && r; r = r->next)
 			run_in_savepoint(s, r);
 	}
-	if (err == CT_OK) {
+	if (err == CT_OK && s->ops->before_commit)
+		err = s->ops->exec(s->writer, s->ops->before_commit);
+	if (err == CT_OK)
 		err = s->ops->exec(s->writer, "COMMIT");
-		if (err == CT_OK)
-			atomic_fetch_add(&s->generation, 1);
-		if (err != CT_OK) {
-			log_error("store.commit_failed", LOG_S("backend", s->ops->name));
-			s->ops->exec(s->writer, "ROLLBACK");
-			for (write_req *r = group; r; r = r->next)
-				r->result = CT_ERR_STORE;
-		}
-	} else {
+	if (err != CT_OK && err != CT_ERR_NOT_FOUND)
+		roll_back(s, retry);
+	return err;
+}
+
+/* Run a whole group in one transaction and commit it. */
+static void run_group(store *s, write_req *group)
+{
+	ct_err err;
+	int retry = 0;
+	for (int attempt = 0;; attempt++) {
+		err = run_transaction(s, group, &retry);
+		if (err == CT_OK || err == CT_ERR_NOT_FOUND || !retry || attempt == MAX_RETRIES)
+			break;
+		log_warn("store.retry", LOG_I("attempt", attempt + 1));
+	}
+	if (err == CT_OK) {
+		atomic_fetch_add(&s->generation, 1);
+	} else if (err != CT_ERR_NOT_FOUND) {
+		log_error("store.commit_failed", LOG_S("backend", s->ops->name));
 		for (write_req *r = group; r; r = r->next)
-			if (r->result == CT_OK)
+			if (r->result == CT_OK || retry)
 				r->result = CT_ERR_STORE;
 	}
-done:
 	pthread_mutex_lock(&s->lock);
 	for (write_req *r = group; r; r = r->next)
 		r->done = 1;
@@ -170,7 +211,9 @@ ct_err store_open(const store_options *opt, store **out, buf *msg)
 {
 	*out = NULL;
 	store *s = xcalloc(1, sizeof(*s));
-	s->ops = &store_sqlite_ops;
+	s->ops = store_is_url(opt->database) ? &store_pg_ops : &store_sqlite_ops;
+	s->opt = *opt;
+	s->opt.database = xstrdup(opt->database);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->queued, NULL);
 	pthread_cond_init(&s->finished, NULL);
@@ -200,6 +243,7 @@ out:
 	free(s->all_readers);
 	if (s->writer)
 		s->ops->conn_close(s->writer);
+	free((char *)s->opt.database);
 	free(s);
 	return err;
 }
@@ -213,6 +257,7 @@ void store_close(store *s)
 	pthread_cond_signal(&s->queued);
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->writer_thread, NULL);
+	store_events_stop(s->events);
 	for (int i = 0; i < s->n_readers; i++)
 		s->ops->conn_close(s->all_readers[i]);
 	free(s->all_readers);
@@ -222,6 +267,7 @@ void store_close(store *s)
 	pthread_cond_destroy(&s->finished);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_cond_destroy(&s->pool_free);
+	free((char *)s->opt.database);
 	free(s);
 }
 
@@ -245,6 +291,45 @@ void store_reader_release(store *s, store_conn *c)
 	s->free_readers = c;
 	pthread_cond_signal(&s->pool_free);
 	pthread_mutex_unlock(&s->pool_lock);
+}
+
+int store_is_url(const char *database)
+{
+	return pg_is_url(database);
+}
+
+const char *store_backend_name(store *s)
+{
+	return s->ops->name;
+}
+
+int store_is_shared(store *s)
+{
+	return s->ops == &store_pg_ops;
+}
+
+const char *store_lock_clause(store_conn *c)
+{
+	return c->ops->lock_clause;
+}
+
+void store_bump_generation(store *s)
+{
+	atomic_fetch_add(&s->generation, 1);
+}
+
+ct_err store_events_start(store *s, store_event_fn fn, void *ctx, uint64_t *last)
+{
+	if (!store_is_shared(s) || s->events)
+		return CT_ERR_INVALID;
+	s->events = pg_events_start(s, s->opt.database, fn, ctx, last);
+	return s->events ? CT_OK : CT_ERR_STORE;
+}
+
+void store_event_send(store *s, const char *type, const char *data)
+{
+	if (s->events)
+		pg_events_send(s->events, type, data);
 }
 
 uint64_t store_generation(store *s)
@@ -352,21 +437,102 @@ ct_err store_exec(store_conn *c, const char *sql)
 	return c->ops->exec(c, sql);
 }
 
+/* q's searchable words (split at white space; a word with no letter or
+ * digit is left out) into param, as the backend wants them; their count. */
+static int query_words(const store_ops *ops, const char *q, buf *param)
+{
+	int words = 0;
+	const char *p = q;
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		const char *start = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		if (p == start || fts_stem_words(start, (int)(p - start), NULL, NULL) == 0)
+			continue;
+		ops->fts_add_word(param, start, (size_t)(p - start), words == 0);
+		words++;
+	}
+	return words;
+}
+
 ct_err store_fts_search(store_conn *c, const char *q, int64_t before_id, int limit, int64_t *ids,
 			int *n)
 {
-	return c->ops->fts_search(c, q, before_id, limit, ids, n);
+	*n = 0;
+	buf words;
+	buf_init(&words, 8192);
+	ct_err err = CT_OK;
+	store_stmt *st = NULL;
+	if (query_words(c->ops, q, &words) == 0)
+		err = CT_ERR_INVALID;
+	else if (!(st = store_prepare(c, c->ops->fts_search_sql)))
+		err = CT_ERR_STORE;
+	if (!err) {
+		store_bind_textn(st, 1, words.data, words.len);
+		store_bind_int(st, 2, before_id > 0 ? before_id : INT64_MAX);
+		store_bind_int(st, 3, limit);
+		int rc;
+		while ((rc = store_step(st)) == STORE_ROW && *n < limit)
+			ids[(*n)++] = store_col_int(st, 0);
+		if (rc == STORE_ERROR)
+			err = store_stmt_error(st);
+		store_reset(st);
+	}
+	buf_free(&words);
+	return err;
 }
 
 ct_err store_fts_conversation_filter(store_conn *c, const char *q, int param, buf *sql, buf *bind)
 {
-	return c->ops->fts_conversation_filter(c, q, param, sql, bind);
+	if (query_words(c->ops, q, bind) == 0)
+		return CT_ERR_INVALID;
+	return buf_printf(sql, c->ops->fts_filter_format, param);
+}
+
+/* Version number of "store/sql/DIR/NNN_x.sql"; 0 if name is not a migration of dir. */
+static int migration_version(const char *dir, const char *name)
+{
+	size_t len = strlen(dir);
+	if (strncmp(name, "store/sql/", 10) != 0 || strncmp(name + 10, dir, len) != 0 ||
+	    name[10 + len] != '/')
+		return 0;
+	return (int)strtol(name + 11 + len, NULL, 10);
+}
+
+ct_err store_run_migrations(store_conn *c, const char *dir, int current, store_migration_fn apply,
+			    int *version, buf *msg)
+{
+	int newest = 0;
+	/* embedded_files is sorted by name, so migrations come in order. */
+	for (size_t i = 0; i < embedded_count; i++) {
+		int v = migration_version(dir, embedded_files[i].name);
+		if (v > newest)
+			newest = v;
+		if (v > current) {
+			ct_err err = apply(c, &embedded_files[i], v, msg);
+			if (err)
+				return err;
+			log_info("store.migrated", LOG_S("migration", embedded_files[i].name));
+			current = v;
+		}
+	}
+	if (current > newest) {
+		buf_printf(msg,
+			   "the database has schema version %d, newer than this program (%d): "
+			   "upgrade cluetrain",
+			   current, newest);
+		return CT_ERR_CONFLICT;
+	}
+	*version = current;
+	return CT_OK;
 }
 
 ct_err store_backup(store *s, const char *path, buf *msg)
 {
 	store_conn *c = store_reader_acquire(s);
-	ct_err err = s->ops->backup(c, path, msg);
+	ct_err err = s->ops->backup(c, s->opt.database, path, msg);
 	store_reader_release(s, c);
 	return err;
 }

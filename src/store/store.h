@@ -16,6 +16,11 @@
  *   only its own savepoint.
  * - What differs between backends (full-text search, backup) sits behind the
  *   small functions at the end of this header.
+ *
+ * Backends: SQLite (a file; one node) or PostgreSQL (a postgres:// URL; any
+ * number of nodes on one database). With PostgreSQL every node has its own
+ * writer thread and pool; the database keeps them consistent, and the
+ * functions under "Several nodes" below carry what must reach every node.
  */
 #ifndef CT_STORE_H
 #define CT_STORE_H
@@ -33,10 +38,14 @@ typedef struct store_stmt store_stmt;
 enum { STORE_ERROR = -1, STORE_DONE = 0, STORE_ROW = 1 };
 
 typedef struct store_options {
-	const char *database; /* path of the SQLite file */
+	const char *database; /* path of the SQLite file, or a postgres:// URL */
 	int readers;          /* size of the read pool */
 	int create;           /* 1: create the database if missing */
 } store_options;
+
+/* 1 when database names a PostgreSQL database (postgres:// or postgresql://),
+ * 0 for a file path. */
+int store_is_url(const char *database);
 
 /*
  * Open the database, run pending migrations, start the writer thread.
@@ -129,6 +138,37 @@ ct_err store_fts_search(store_conn *c, const char *q, int64_t before_id, int lim
  * CT_ERR_INVALID when q holds no searchable word.
  */
 ct_err store_fts_conversation_filter(store_conn *c, const char *q, int param, buf *sql, buf *bind);
+
+/*
+ * For a query that claims rows for work (SELECT ... LIMIT n): the clause to
+ * append so that concurrent nodes skip rows another node holds
+ * (" FOR UPDATE SKIP LOCKED" on PostgreSQL, "" on SQLite, where the single
+ * writer serialises claims anyway).
+ */
+const char *store_lock_clause(store_conn *c);
+
+/* ---- Several nodes ------------------------------------------------------ */
+
+/* The name of the backend: "sqlite" or "postgres". */
+const char *store_backend_name(store *s);
+
+/* 1 when other processes may write to the same database (PostgreSQL). */
+int store_is_shared(store *s);
+
+/*
+ * Live events of every node. fn(ctx, seq, type, data) is called on a store
+ * thread for each event sent by any node on this database (this one too),
+ * in the same order and with the same rising seq on every node. *last is the
+ * seq of the newest event sent before this call. Also keeps
+ * store_generation() current with the writes of other nodes.
+ * CT_ERR_INVALID for a backend that is not shared (SQLite).
+ */
+typedef void (*store_event_fn)(void *ctx, uint64_t seq, const char *type, const char *data);
+ct_err store_events_start(store *s, store_event_fn fn, void *ctx, uint64_t *last);
+
+/* Send an event to every node (after store_events_start). Returns at once;
+ * a store thread sends it. type has no spaces; data is one line of JSON. */
+void store_event_send(store *s, const char *type, const char *data);
 
 /* Online backup of the whole database into path, then verified by opening it
  * and checking its integrity. */

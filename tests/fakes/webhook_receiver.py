@@ -59,13 +59,15 @@ class WebhookReceiver:
         self.port = port
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
-        self.requests = []  # every POST, in order
+        self.requests = []  # every POST, in order (recorded when answered)
+        self.arrived = 0  # POSTs that arrived, answered or not yet
         self.processed = {}  # idempotency key -> body, first successful delivery
         self._external_ids = {}  # idempotency key -> the external_id answered
         self._fail_count = 0
         self._fail_until = 0.0
         self._fail_status = 500
         self._retry_after = None
+        self._delay = 0.0
         self._server = None
         self._thread = None
 
@@ -90,6 +92,12 @@ class WebhookReceiver:
     def fail_always(self, status=500):
         """Answer `status` to every request from now on."""
         self.fail_for(10 ** 9, status)
+
+    def delay(self, seconds):
+        """Wait `seconds` before answering each request from now on (a slow
+        receiver: the sender is mid-request meanwhile)."""
+        with self.lock:
+            self._delay = seconds
 
     def succeed(self):
         """Answer every request normally from now on."""
@@ -120,6 +128,12 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                with receiver.lock:
+                    receiver.arrived += 1
+                    receiver.changed.notify_all()
+                    pause = receiver._delay
+                if pause:
+                    time.sleep(pause)
                 status, extra, body = receiver._answer(self.path, headers, raw)
                 data = json.dumps(body).encode()
                 self.send_response(status)

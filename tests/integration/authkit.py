@@ -16,6 +16,7 @@ import subprocess
 import time
 import urllib.parse
 
+import harness
 from harness import SLOW
 
 ROLES = ("admin", "supervisor", "agent", "viewer")
@@ -167,20 +168,41 @@ def db_path(server):
     return os.path.join(server.data_dir, "cluetrain.db")
 
 
-def sqlite(server, sql, check=True):
-    """Run sql with the sqlite3 CLI on the server's database (also while it
-    serves: WAL, with a busy timeout); the CompletedProcess."""
-    exe = shutil.which("sqlite3")
-    assert exe, "sqlite3 not found (scripts/deps.sh test)"
-    proc = subprocess.run([exe, "-cmd", ".timeout 10000", db_path(server), sql],
-                          capture_output=True, text=True, timeout=60)
+def db_sql(server, sql, check=True):
+    """Run sql on the server's database (also while it serves) with the
+    sqlite3 CLI, or psql for a PostgreSQL database; the CompletedProcess.
+    Both print rows as lines of values separated by "|"."""
+    if server.database:
+        args = ["psql", "-qAt", "-F", "|", "-v", "ON_ERROR_STOP=1",
+                harness.pg_url(server.database), "-c", sql]
+    else:
+        exe = shutil.which("sqlite3")
+        assert exe, "sqlite3 not found (scripts/deps.sh test)"
+        args = [exe, "-cmd", ".timeout 10000", db_path(server), sql]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=60)
     if check:
         assert proc.returncode == 0, (sql, proc.stdout, proc.stderr)
     return proc
 
 
-def sqlite_value(server, sql):
-    return sqlite(server, sql).stdout.strip()
+def db_value(server, sql):
+    return db_sql(server, sql).stdout.strip()
+
+
+def stored_bytes(server):
+    """Everything the database holds, as bytes: the SQLite files, or a
+    pg_dump of the PostgreSQL database."""
+    if server.database:
+        return subprocess.run(["pg_dump", "--data-only", harness.pg_url(server.database)],
+                              capture_output=True, check=True, timeout=120).stdout
+    data = b""
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            with open(db_path(server) + suffix, "rb") as f:
+                data += f.read()
+        except FileNotFoundError:
+            pass
+    return data
 
 
 def now_ms():

@@ -66,6 +66,8 @@ def make_server(binary, template, tmp_path):
                                 % (rc, srv.logs[-1][-4000:]))
         except AssertionError as e:
             problems.append(str(e))
+        if srv.database:
+            harness.pg_drop_database(srv.database)
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 

@@ -8,6 +8,7 @@ ends; a report fails the test.
 """
 
 import http.client
+import itertools
 import json
 import os
 import queue
@@ -34,6 +35,57 @@ TEST_CONFIG = {
     "CLUETRAIN_JOBS_TIMEOUT_S": "5",
     "CLUETRAIN_EVENTS_HEARTBEAT_S": "1",
 }
+
+
+# With CLUETRAIN_TEST_PG (the URL of a throwaway cluster's "postgres"
+# database, see tests/pg/cluster.sh) every installation the tests make gets a
+# PostgreSQL database of its own instead of an SQLite file.
+PG_ADMIN_URL = os.environ.get("CLUETRAIN_TEST_PG") or None
+_pg_names = itertools.count()
+
+
+def pg_sql(sql, url=None):
+    """Run SQL with psql as the cluster's superuser; its stdout."""
+    res = subprocess.run(["psql", "-qAt", "-v", "ON_ERROR_STOP=1", url or PG_ADMIN_URL,
+                          "-c", sql], capture_output=True, text=True, timeout=60)
+    if res.returncode != 0:
+        raise AssertionError("psql failed: %s\n%s" % (sql, res.stderr))
+    return res.stdout
+
+
+def pg_url(name):
+    """The URL of database name on the test cluster."""
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def pg_new_database(template=None):
+    """A new empty database (or a copy of template's); its name."""
+    name = "ct_%d_%d" % (os.getpid(), next(_pg_names))
+    if template:  # a file copy: fast for the small databases of the tests
+        pg_sql("CREATE DATABASE %s TEMPLATE %s STRATEGY FILE_COPY" % (name, template))
+    else:
+        pg_sql("CREATE DATABASE %s" % name)
+    return name
+
+
+_pg_garbage = queue.Queue()
+
+
+def _drop_databases():
+    while True:
+        name = _pg_garbage.get()
+        try:
+            pg_sql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+        except AssertionError:
+            pass  # the cluster is thrown away at the end anyway
+
+
+def pg_drop_database(name):
+    """Drop a test's database, in the background (it is not used again)."""
+    if not getattr(pg_drop_database, "thread", None):
+        pg_drop_database.thread = threading.Thread(target=_drop_databases, daemon=True)
+        pg_drop_database.thread.start()
+    _pg_garbage.put(name)
 
 
 def binary_path():
@@ -79,8 +131,12 @@ def clean_env(overrides=None):
 def run_cli(binary, *args, env=None, input=None, timeout=60, check=False, cwd=None):
     """Run `cluetrain args...`; a CompletedProcess with text stdout/stderr.
     A sanitizer report on stderr fails the test; check=True also requires
-    exit status 0."""
-    proc = subprocess.run([binary] + [str(a) for a in args], env=clean_env(env),
+    exit status 0. Under CLUETRAIN_TEST_PG, `init` gets a new database."""
+    args = [str(a) for a in args]
+    if PG_ADMIN_URL and args and args[0] == "init" and "--database" not in args \
+            and "--help" not in args:
+        args += ["--database", pg_url(pg_new_database())]
+    proc = subprocess.run([binary] + args, env=clean_env(env),
                           input=input, capture_output=True, text=True,
                           timeout=timeout * SLOW, cwd=cwd)
     check_sanitizers(proc.stderr, "cluetrain " + " ".join(str(a) for a in args))
@@ -187,6 +243,7 @@ class Server:
         self._log_file = None
         self._runs = 0
         self.logs = []  # stderr of finished runs
+        self.database = None  # the PostgreSQL database's name, under CLUETRAIN_TEST_PG
 
     def init(self, template=None):
         """`cluetrain init` and a test token (role admin); returns self.
@@ -201,14 +258,39 @@ class Server:
                 text = f.read()
             text = re.sub(r"(?m)^(\S+ = )%s/" % re.escape(template.data_dir),
                           lambda m: m.group(1) + self.data_dir + "/", text)
+            if template.database:
+                self.database = pg_new_database(template.database)
+                text = re.sub(r"(?m)^database = .*$",
+                              lambda m: "database = " + pg_url(self.database), text)
             with open(conf, "w") as f:
                 f.write(text)
             self.init_output = template.init_output
             self.token = template.token
             return self
-        res = run_cli(self.binary, "init", "--data", self.data_dir, env=self.env, check=True)
+        args = ["init", "--data", self.data_dir]
+        if PG_ADMIN_URL:
+            self.database = pg_new_database()
+            args += ["--database", pg_url(self.database)]
+        res = run_cli(self.binary, *args, env=self.env, check=True)
         self.init_output = res.stdout
         self.token = self.add_token("test", "admin")
+        return self
+
+    def join(self, other):
+        """Become another node of other's installation: its configuration and
+        key file, the same PostgreSQL database; returns self (not started)."""
+        assert other.database, "nodes share a PostgreSQL database (CLUETRAIN_TEST_PG)"
+        os.makedirs(self.data_dir, mode=0o700)
+        for name in ("cluetrain.conf", "secret.key"):
+            with open(os.path.join(other.data_dir, name), "rb") as f:
+                text = f.read()
+            if name == "cluetrain.conf":
+                text = text.replace(other.data_dir.encode() + b"/", self.data_dir.encode() + b"/")
+            with open(os.path.join(self.data_dir, name), "wb") as f:
+                f.write(text)
+            os.chmod(os.path.join(self.data_dir, name), 0o600)
+        self.database = other.database
+        self.token = other.token
         return self
 
     def add_token(self, name, role):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from authkit import Browser, create_user, login, sqlite_value, strong_password
+from authkit import Browser, create_user, login, db_value, strong_password
 
 NAME = "Bartholomew Quixote"
 
@@ -60,13 +60,13 @@ def test_passwords_are_stored_as_argon2id(server, api):
     pw = strong_password()
     a = create_user(api, "agent", password=pw)
     b = create_user(api, "agent", password=pw)
-    ha = sqlite_value(server, "SELECT password_hash FROM users WHERE id = %d" % a["id"])
-    hb = sqlite_value(server, "SELECT password_hash FROM users WHERE id = %d" % b["id"])
+    ha = db_value(server, "SELECT password_hash FROM users WHERE id = %d" % a["id"])
+    hb = db_value(server, "SELECT password_hash FROM users WHERE id = %d" % b["id"])
     for h in (ha, hb):
         assert h.startswith("$argon2id$v=19$m=65536,t=2,p=1$"), h
         assert pw not in h
     assert ha != hb
-    assert sqlite_value(server, "SELECT count(*) FROM users WHERE password_hash NOT LIKE"
+    assert db_value(server, "SELECT count(*) FROM users WHERE password_hash NOT LIKE"
                         " '$argon2id$%'") == "0"
 
 

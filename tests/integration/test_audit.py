@@ -4,7 +4,7 @@ database refuses to change or delete entries."""
 
 import json
 
-from authkit import Browser, audit, create_user, login, raw_request, sqlite, sqlite_value
+from authkit import Browser, audit, create_user, login, raw_request, db_sql, db_value
 from harness import message
 
 
@@ -152,15 +152,15 @@ def test_audit_log_is_append_only(server, api):
     """The database refuses UPDATE and DELETE on audit_log ("append-only"),
     also through the sqlite3 CLI; the entries stay as they were."""
     api.post("/api/v1/teams", {"name": "Unchangeable"})
-    before = sqlite_value(server, "SELECT count(*), max(id) FROM audit_log")
+    before = db_value(server, "SELECT count(*), max(id) FROM audit_log")
     for sql in ("UPDATE audit_log SET actor = 'someone else'",
                 "UPDATE audit_log SET after = NULL WHERE action = 'team.created'",
                 "DELETE FROM audit_log",
                 "DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)"):
-        res = sqlite(server, sql, check=False)
+        res = db_sql(server, sql, check=False)
         assert res.returncode != 0, sql
         assert "append-only" in res.stderr, res.stderr
-    assert sqlite_value(server, "SELECT count(*), max(id) FROM audit_log") == before
+    assert db_value(server, "SELECT count(*), max(id) FROM audit_log") == before
     assert newest(api, "team.created")["actor"] == "token:test"
     # the API offers no way to change it either
     for method in ("POST", "PATCH", "DELETE", "PUT"):

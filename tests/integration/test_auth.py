@@ -7,7 +7,7 @@ import hashlib
 import time
 
 from authkit import (Browser, as_json, create_user, error_of, now_ms, raw_request,
-                     sqlite, sqlite_value, strong_password)
+                     db_sql, db_value, stored_bytes, strong_password)
 from harness import wait_until
 
 LOGIN = "/api/v1/auth/login"
@@ -181,16 +181,10 @@ def test_new_session_id_at_every_login(make_server):
     fake = Browser(srv.port)
     fake.cookie = planted
     assert not fake.signed_in()
-    hashes = sqlite_value(srv, "SELECT token_hash FROM sessions").split()
+    hashes = db_value(srv, "SELECT token_hash FROM sessions").split()
     assert hashlib.sha256(b1.cookie.encode()).hexdigest() in hashes
     assert b1.cookie not in hashes
-    with open(srv.data_dir + "/cluetrain.db", "rb") as f:
-        data = f.read()
-    try:
-        with open(srv.data_dir + "/cluetrain.db-wal", "rb") as f:
-            data += f.read()
-    except FileNotFoundError:
-        pass
+    data = stored_bytes(srv)
     assert b1.cookie.encode() not in data and b2.cookie.encode() not in data
 
 
@@ -199,7 +193,7 @@ IDLE_ENV = {"CLUETRAIN_AUTH_SESSION_IDLE_S": "60", "CLUETRAIN_AUTH_SESSION_ABSOL
 
 def session_row(srv, b):
     h = hashlib.sha256(b.cookie.encode()).hexdigest()
-    return h, [int(x) for x in sqlite_value(
+    return h, [int(x) for x in db_value(
         srv, "SELECT created_at, last_seen_at, expires_at FROM sessions WHERE token_hash = '%s'"
         % h).split("|")]
 
@@ -215,10 +209,10 @@ def test_session_absolute_expiry(make_server):
     assert b.cookie_attrs["max-age"] == "300"
     h, (created, last_seen, expires) = session_row(srv, b)
     assert expires - created == 300 * 1000 and last_seen == created
-    sqlite(srv, "UPDATE sessions SET expires_at = %d WHERE token_hash = '%s'"
+    db_sql(srv, "UPDATE sessions SET expires_at = %d WHERE token_hash = '%s'"
            % (now_ms() + 5000, h))
     assert b.signed_in()
-    sqlite(srv, "UPDATE sessions SET expires_at = %d WHERE token_hash = '%s'"
+    db_sql(srv, "UPDATE sessions SET expires_at = %d WHERE token_hash = '%s'"
            % (now_ms() - 1, h))
     assert not b.signed_in()
 
@@ -231,10 +225,10 @@ def test_session_idle_expiry(make_server):
     b = Browser(srv.port)
     b.login(u["email"], u["password"])
     h, _ = session_row(srv, b)
-    sqlite(srv, "UPDATE sessions SET last_seen_at = %d WHERE token_hash = '%s'"
+    db_sql(srv, "UPDATE sessions SET last_seen_at = %d WHERE token_hash = '%s'"
            % (now_ms() - 50 * 1000, h))
     assert b.signed_in()
-    sqlite(srv, "UPDATE sessions SET last_seen_at = %d WHERE token_hash = '%s'"
+    db_sql(srv, "UPDATE sessions SET last_seen_at = %d WHERE token_hash = '%s'"
            % (now_ms() - 61 * 1000, h))
     assert not b.signed_in()
 
@@ -248,7 +242,7 @@ def test_a_used_session_does_not_idle_out(make_server):
     b = Browser(srv.port)
     b.login(u["email"], u["password"])
     h, _ = session_row(srv, b)
-    sqlite(srv, "UPDATE sessions SET last_seen_at = %d WHERE token_hash = '%s'"
+    db_sql(srv, "UPDATE sessions SET last_seen_at = %d WHERE token_hash = '%s'"
            % (now_ms() - 58 * 1000, h))
     assert b.get("/api/v1/conversations")[0] == 200
     time.sleep(3)
@@ -292,7 +286,7 @@ def test_logout_all_ends_every_session_of_the_user(make_server):
     b1.cookie = old
     assert not b1.signed_in() and not b2.signed_in()
     assert b3.signed_in()
-    assert sqlite_value(srv, "SELECT count(*) FROM sessions WHERE user_id = %d" % u["id"]) == "0"
+    assert db_value(srv, "SELECT count(*) FROM sessions WHERE user_id = %d" % u["id"]) == "0"
     assert api.post("/api/v1/auth/logout-all", {})[0] == 422
 
 

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+import harness
 from harness import SLOW, Server, check_sanitizers, clean_env, message, run_cli
 
 
@@ -38,7 +39,12 @@ def test_init_prints_password_and_token_once(binary, tmp_path):
     assert password and len(password.group(1)) >= 12
     assert token and token.group(1).startswith("ct_")
     assert res.stdout.count(token.group(1)) == 1
-    assert (data / "cluetrain.db").exists() and (data / "cluetrain.conf").exists()
+    assert (data / "cluetrain.conf").exists()
+    if harness.PG_ADMIN_URL:  # the database is on the test cluster, named in the config
+        assert "database = postgres://" in (data / "cluetrain.conf").read_text()
+        assert not (data / "cluetrain.db").exists()
+    else:
+        assert (data / "cluetrain.db").exists()
 
     again = run_cli(binary, "init", "--data", data)
     assert again.returncode != 0
@@ -118,7 +124,7 @@ def test_commands_on_an_uninitialised_directory_fail(binary, tmp_path):
 
 @pytest.mark.parametrize("command", [["init"], ["serve"], ["migrate"], ["token"],
                                      ["token", "add"], ["import"], ["export"], ["backup"],
-                                     ["routes"]], ids=" ".join)
+                                     ["migrate-data"], ["routes"]], ids=" ".join)
 def test_help_of_every_subcommand(binary, command):
     """`cluetrain COMMAND --help` prints its usage on stdout and exits 0
     (and does nothing else)."""
@@ -131,8 +137,9 @@ def test_top_level_help_lists_the_commands(binary):
     """`cluetrain --help` lists every command; an unknown command is a usage error."""
     res = run_cli(binary, "--help")
     assert res.returncode == 0
-    for command in ("init", "serve", "migrate", "token", "import", "export", "backup"):
-        assert re.search(r"(?m)^\s+%s\b" % command, res.stdout), command
+    for command in ("init", "serve", "migrate", "token", "import", "export", "backup",
+                    "migrate-data"):
+        assert re.search(r"(?m)^\s+%s(\s|$)" % command, res.stdout), command
     bad = run_cli(binary, "frobnicate")
     assert bad.returncode == 2 and "frobnicate" in bad.stderr
 
@@ -257,8 +264,9 @@ def test_export_then_import_round_trips_inbound_messages(make_server):
 
 def test_backup_while_serving_and_ingesting(make_server, tmp_path):
     """backup --out F while the server takes batches: exit 0, F is a plain
-    SQLite file that the sqlite3 tool opens and finds intact, and it holds
-    every message that was acknowledged before the backup started."""
+    SQLite file that the sqlite3 tool opens and finds intact (on PostgreSQL a
+    pg_dump file that pg_restore restores), and it holds every message that
+    was acknowledged before the backup started."""
     srv = make_server()
     api = srv.client()
     for b in range(5):
@@ -298,18 +306,32 @@ def test_backup_while_serving_and_ingesting(make_server, tmp_path):
     must_have = [e for when, ids in acks if when < started for e in ids]
     assert len(must_have) > 250, "the background client got nothing acknowledged"
     assert any(when > started for when, _ in acks), "ingest stopped during the backup"
-    sqlite3 = shutil.which("sqlite3")
-    if not sqlite3:
-        pytest.skip("the sqlite3 command-line tool is not installed")
-    q = subprocess.run([sqlite3, str(out), "PRAGMA integrity_check;"
+    in_backup = set(backed_up_external_ids(srv, out))
+    missing = [e for e in must_have if e not in in_backup]
+    assert not missing, missing[:5]
+
+
+def backed_up_external_ids(srv, out):
+    """The external ids of the messages in backup file out, after checking
+    it: SQLite's integrity check, or for PostgreSQL a restore of the pg_dump
+    file into a new database."""
+    if srv.database:
+        name = harness.pg_new_database()
+        try:
+            res = subprocess.run(["pg_restore", "--no-owner", "--dbname", harness.pg_url(name),
+                                  str(out)], capture_output=True, text=True, timeout=120)
+            assert res.returncode == 0, res.stderr
+            return harness.pg_sql("SELECT external_id FROM messages",
+                                  harness.pg_url(name)).split()
+        finally:
+            harness.pg_drop_database(name)
+    q = subprocess.run(["sqlite3", str(out), "PRAGMA integrity_check;"
                         " SELECT external_id FROM messages;"],
                        capture_output=True, text=True, timeout=60)
     assert q.returncode == 0, q.stderr
     lines = q.stdout.split()
     assert lines[0] == "ok"
-    in_backup = set(lines[1:])
-    missing = [e for e in must_have if e not in in_backup]
-    assert not missing, missing[:5]
+    return lines[1:]
 
 
 def test_backup_needs_out(server):

@@ -32,6 +32,17 @@ def of_type(kind):
     return lambda ev: ev.get("event") == kind
 
 
+def ingest_and_settle(stream_factory, api, msg):
+    """Ingest msg and wait until its event has reached streams: on
+    PostgreSQL events travel through the database (LISTEN/NOTIFY) and may
+    reach the hub a moment after the ingest's answer. Returns the result."""
+    probe = stream_factory()
+    [r] = api.ingest(msg)
+    probe.wait_for(lambda ev: ev.get("event") == "message.received"
+                   and ev["json"]["message_id"] == r["id"], 2.0 * SLOW)
+    return r
+
+
 def test_stream_headers(stream_factory):
     """The stream is text/event-stream and tells the client a retry delay."""
     s = stream_factory()
@@ -64,7 +75,7 @@ def test_ingested_message_is_announced_within_a_second(stream_factory, api):
 
 def test_duplicates_are_not_announced_again(stream_factory, api):
     """Re-sending a stored message produces no new event."""
-    api.ingest(message("ev-d"))
+    ingest_and_settle(stream_factory, api, message("ev-d"))
     s = stream_factory()
     api.ingest(message("ev-d"))
     api.ingest(message("ev-e"))
@@ -114,7 +125,7 @@ def test_last_event_id_resumes_with_missed_events(stream_factory, api):
 
 def test_without_last_event_id_only_new_events_arrive(stream_factory, api):
     """A fresh connection starts after the newest event: old ones are not replayed."""
-    api.ingest(message("old-1"))
+    ingest_and_settle(stream_factory, api, message("old-1"))
     s = stream_factory()
     assert s.next_event(0.5) is None
     api.ingest(message("new-1"))

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from authkit import Browser, as_json, create_user, login, now_ms, raw_request, sqlite, \
-    sqlite_value, strong_password
+from authkit import Browser, as_json, create_user, login, now_ms, raw_request, db_sql, \
+    db_value, strong_password
 from smtp_sink import SmtpSink, body_text
 
 PUBLIC_URL = "https://inbox.example.org"
@@ -71,7 +71,7 @@ def test_reset_mail_arrives_and_the_link_works_once(mail_server, sink):
     assert len(sink.mails()) == 1, "a mail went to the unknown address"
     # the token is stored only as a hash, the queued mail sealed
     for table, col in (("password_resets", "token_hash"), ("jobs", "payload")):
-        assert token not in sqlite_value(srv, "SELECT %s FROM %s" % (col, table))
+        assert token not in db_value(srv, "SELECT %s FROM %s" % (col, table))
     assert all(s.signed_in() for s in sessions)
     new = strong_password()
     status, body = post(srv, CONFIRM, {"token": token, "password": new})
@@ -113,11 +113,11 @@ def test_reset_link_expires_after_30_minutes(mail_server, sink):
     srv = mail_server
     u = create_user(srv.client(), "agent")
     token = request_reset(srv, sink, u)
-    created, expires = [int(x) for x in sqlite_value(
+    created, expires = [int(x) for x in db_value(
         srv, "SELECT created_at, expires_at FROM password_resets WHERE user_id = %d"
         % u["id"]).split("|")]
     assert expires - created == 30 * 60 * 1000
-    sqlite(srv, "UPDATE password_resets SET expires_at = %d WHERE user_id = %d"
+    db_sql(srv, "UPDATE password_resets SET expires_at = %d WHERE user_id = %d"
            % (now_ms() - 1, u["id"]))
     status, body = post(srv, CONFIRM, {"token": token, "password": strong_password()})
     assert status == 422 and body["error"]["field"] == "token"

@@ -3,7 +3,7 @@ retention policy run as a job."""
 
 import json
 
-from authkit import audit, now_ms, raw_request, sqlite, sqlite_value
+from authkit import audit, now_ms, raw_request, db_sql, db_value
 from harness import message, wait_until
 
 ERASED = "[erased]"
@@ -81,7 +81,7 @@ def test_erase_anonymises_the_contact(server, api):
     assert status == 200
     assert [m["conversation_id"] for m in found["data"]] == [other["conversation_id"]]
     assert api.get("/api/v1/search", {"q": "Zählernummer"})[1]["data"] == []
-    assert sqlite_value(server, "SELECT count(*) FROM messages WHERE text LIKE '%%Fuchsbau%%'"
+    assert db_value(server, "SELECT count(*) FROM messages WHERE text LIKE '%%Fuchsbau%%'"
                         " AND conversation_id = %d" % c1) == "0"
     assert "Ottos Fuchsbau bleibt" in [m["text"] for m in
                                        api.conversation(other["conversation_id"])["messages"]]
@@ -99,7 +99,7 @@ def resolved_conversation(api, ext, author, text):
 
 def age_conversation(srv, cid, days):
     """Move a conversation's resolution days into the past (server stopped)."""
-    sqlite(srv, "UPDATE conversations SET resolved_at = %d WHERE id = %d"
+    db_sql(srv, "UPDATE conversations SET resolved_at = %d WHERE id = %d"
            % (now_ms() - days * 86400 * 1000, cid))
 
 
@@ -130,7 +130,7 @@ def test_retention_anonymises_old_resolved_conversations(make_server):
     opened = r["conversation_id"]
     srv.stop()
     age_conversation(srv, old, 40)
-    sqlite(srv, "UPDATE conversations SET last_activity_at = %d WHERE id = %d"
+    db_sql(srv, "UPDATE conversations SET last_activity_at = %d WHERE id = %d"
            % (now_ms() - 90 * 86400 * 1000, opened))
     srv.start()
     api = srv.client()
@@ -165,7 +165,7 @@ def test_retention_can_delete(make_server):
     assert state["mode"] == "delete" and state["last_run"]["after"]["mode"] == "delete"
     assert state["last_run"]["after"]["conversations"] == 1
     assert api.get("/api/v1/conversations/%d" % old)[0] == 404
-    assert sqlite_value(srv, "SELECT count(*) FROM messages WHERE conversation_id = %d"
+    assert db_value(srv, "SELECT count(*) FROM messages WHERE conversation_id = %d"
                         % old) == "0"
     assert api.conversation(new)["messages"][0]["text"] == "Neue Sache Igel"
     found = api.get("/api/v1/search", {"q": "Igel", "limit": 100})[1]["data"]

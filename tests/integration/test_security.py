@@ -12,7 +12,7 @@ import secrets
 import socket
 import time
 
-from authkit import as_json, audit, create_user, login, raw_request
+from authkit import as_json, audit, create_user, login, raw_request, stored_bytes
 from harness import SLOW, EventStream, message, wait_until
 
 
@@ -363,17 +363,6 @@ def test_public_routes_are_limited_per_address(make_server):
 
 
 # -- channel secrets --------------------------------------------------------
-
-def stored_bytes(srv):
-    data = b""
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            with open(srv.data_dir + "/cluetrain.db" + suffix, "rb") as f:
-                data += f.read()
-        except FileNotFoundError:
-            pass
-    return data
-
 
 def test_channel_secrets_are_never_shown_or_stored_in_clear(make_server, receiver):
     """Secrets given to POST and PATCH /channels are answered, listed and

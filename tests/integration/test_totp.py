@@ -4,7 +4,7 @@ codes; admins made to set it up by auth.require_totp_for_admins."""
 import re
 import urllib.parse
 
-from authkit import Browser, create_user, login, sqlite_value, totp
+from authkit import Browser, create_user, login, db_value, totp
 
 # Routes a half-signed-in session may use; every other one answers 403.
 PARTIAL = [("GET", "/api/v1/auth/me")]
@@ -57,9 +57,9 @@ def test_setup_answers_secret_and_uri(make_server):
     assert srv.client().get("/api/v1/users/%d" % u["id"])[1]["totp_enabled"] is True
     assert b.post("/api/v1/auth/totp/setup")[0] == 409
     # the secret is stored sealed, the codes as hashes
-    stored = sqlite_value(srv, "SELECT totp_secret FROM users WHERE id = %d" % u["id"])
+    stored = db_value(srv, "SELECT totp_secret FROM users WHERE id = %d" % u["id"])
     assert stored and secret not in stored
-    hashes = sqlite_value(srv, "SELECT code_hash FROM recovery_codes WHERE user_id = %d"
+    hashes = db_value(srv, "SELECT code_hash FROM recovery_codes WHERE user_id = %d"
                           % u["id"])
     assert all(c not in hashes and c.replace("-", "") not in hashes for c in codes)
 
@@ -151,7 +151,7 @@ def test_admin_removes_a_users_second_factor(make_server):
     b = Browser(srv.port)
     assert b.login(u["email"], u["password"])["second_factor_required"] is False
     assert b.get("/api/v1/conversations")[0] == 200
-    assert sqlite_value(srv, "SELECT count(*) FROM recovery_codes WHERE user_id = %d"
+    assert db_value(srv, "SELECT count(*) FROM recovery_codes WHERE user_id = %d"
                         % u["id"]) == "0"
 
 
