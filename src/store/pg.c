@@ -158,14 +158,16 @@ static unsigned hash_sql(const char *sql)
 }
 
 /* The highest $n in sql, and which occur (parameters are never inside
- * string literals here). */
+ * string literals here); -1 when one is above MAX_PARAMS. */
 static int count_params(const char *sql, uint32_t *used)
 {
 	int highest = 0;
 	*used = 0;
 	for (const char *p = strchr(sql, '$'); p; p = strchr(p + 1, '$')) {
 		long n = strtol(p + 1, NULL, 10);
-		if (n < 1 || n > MAX_PARAMS)
+		if (n > MAX_PARAMS)
+			return -1;
+		if (n < 1)
 			continue;
 		*used |= 1u << (n - 1);
 		if (n > highest)
@@ -186,6 +188,13 @@ static store_stmt *pg_prepare(store_conn *base, const char *sql)
 	s->sql = xstrdup(sql);
 	s->hash = h;
 	s->n_params = count_params(sql, &s->used);
+	if (s->n_params < 0) {
+		log_error("store.prepare_failed", LOG_S("error", "more than 32 parameters"),
+			  LOG_S("sql", sql));
+		free(s->sql);
+		free(s);
+		return NULL;
+	}
 	s->transient = c->n_cached == STMT_CACHE;
 	s->row = -1;
 	if (!s->transient) {
