@@ -23,6 +23,8 @@ static const command commands[] = {
 	{"import", cli_import, N_("store messages from a JSON-lines file")},
 	{"export", cli_export, N_("write every message as JSON lines")},
 	{"backup", cli_backup, N_("copy the database while serving, verified")},
+	{"migrate-data", cli_migrate_data,
+	 N_("move an installation from SQLite to PostgreSQL, verified")},
 	{"routes", cli_routes, N_("list the HTTP routes and the roles they allow")},
 };
 
@@ -31,7 +33,7 @@ static int usage(FILE *out)
 	fprintf(out, _("usage: cluetrain COMMAND [--data DIR] [OPTIONS]\n\n"
 		       "Commands:\n"));
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, _(commands[i].summary));
+		fprintf(out, "  %-12s %s\n", commands[i].name, _(commands[i].summary));
 	fprintf(out, _("\n'cluetrain COMMAND --help' describes a command.\n"));
 	return out == stdout ? CLI_OK : CLI_USAGE;
 }

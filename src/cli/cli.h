@@ -20,6 +20,7 @@ int cli_token(int argc, char **argv);
 int cli_import(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_backup(int argc, char **argv);
+int cli_migrate_data(int argc, char **argv);
 int cli_routes(int argc, char **argv);
 int cli_user(int argc, char **argv);
 
