@@ -21,7 +21,9 @@
 #
 # The unit tests of the store and the integration suite run twice: on SQLite
 # and on PostgreSQL, in a throwaway cluster (tests/pg/cluster.sh) that this
-# script starts on a free loopback port in $OUT/pg and stops at the end.
+# script starts on a free loopback port in a folder under /tmp (as root the
+# cluster runs as the user postgres, who may not enter the checkout) and
+# stops and removes at the end; its server log is copied to $OUT.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -217,11 +219,15 @@ suite_integration() {
 
 # ---- PostgreSQL -------------------------------------------------------------
 
-PG_DIR=$PWD/$OUT/pg
+PG_DIR=""
 PG_URL=""
 
 pg_stop() {
-	[ -n "$PG_URL" ] && tests/pg/cluster.sh stop "$PG_DIR" >/dev/null 2>&1
+	[ -n "$PG_DIR" ] || return 0
+	tests/pg/cluster.sh stop "$PG_DIR" >/dev/null 2>&1
+	cp "$PG_DIR/server.log" "$OUT/postgres-server.log" 2>/dev/null
+	rm -rf "$(dirname "$PG_DIR")"
+	PG_DIR=""
 	PG_URL=""
 }
 
@@ -231,10 +237,12 @@ suite_pg_start() {
 	start=$(now)
 	log="$OUT/postgres-cluster.log"
 	port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	rm -rf "$PG_DIR"
+	PG_DIR=$(mktemp -d /tmp/cluetrain-test-pg.XXXXXX)
+	chmod 755 "$PG_DIR" # the user postgres enters it; the data folder inside is 0700
+	PG_DIR=$PG_DIR/data
+	trap pg_stop EXIT
 	if PG_URL=$(tests/pg/cluster.sh start "$PG_DIR" "$port" 2>"$log"); then
 		record "postgres cluster" 1 0 0 "$start" "port $port"
-		trap pg_stop EXIT
 	else
 		PG_URL=""
 		record "postgres cluster" 0 1 0 "$start" "see $log"
@@ -245,7 +253,7 @@ suite_pg_start() {
 # on_pg SUITE ARGS...: a suite with CLUETRAIN_TEST_PG set, or one failure
 # when the cluster is not running.
 on_pg() {
-	local suite=$1 name=$2
+	local name=$2
 	if [ -z "$PG_URL" ]; then
 		record "$name" 0 1 0 "$(now)" "no PostgreSQL cluster"
 		return
