@@ -1,6 +1,11 @@
 /*
  * fts_stem.c: the German stemming tokenizer for FTS5 (see fts_stem.h).
  *
+ * The words are those of the PostgreSQL backend's cluetrain_fts_text(), so
+ * that both backends answer a search alike (tests/integration/
+ * test_search_parity.py): accents dropped after decomposition, and any run
+ * of characters that are neither letters nor digits separates words.
+ *
  * One tokenizer instance holds one Snowball stemmer, which is not
  * thread-safe; SQLite creates an instance per table per connection and a
  * connection is used by one thread at a time, so no locking is needed.
@@ -22,7 +27,26 @@ typedef struct stem_tokenizer {
 
 typedef int (*token_fn)(void *ctx, int flags, const char *tok, int n, int start, int end);
 
-static int is_word_char(utf8proc_int32_t cp)
+/*
+ * Code points dropped from words: combining diacritical marks (accents,
+ * umlaut dots: after decomposition "é" is "e" and one of these) and
+ * variation selectors (which make "❤" into "❤️"). The PostgreSQL backend
+ * removes the same ranges (sql/postgres), so both index the same words.
+ */
+static int is_dropped(utf8proc_int32_t cp)
+{
+	return (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
+	       (cp >= 0x1dc0 && cp <= 0x1dff) || (cp >= 0x20d0 && cp <= 0x20ff) ||
+	       (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xfe20 && cp <= 0xfe2f) ||
+	       (cp >= 0xe0100 && cp <= 0xe01ef);
+}
+
+enum { SEPARATOR, LETTER, MARK };
+
+/* Letters and digits make words, and marks that are not dropped continue
+ * one (but never start it); everything else (punctuation, symbols, spaces)
+ * separates words. Characters count by their decomposition: "²" as "2". */
+static int char_class(utf8proc_int32_t cp)
 {
 	switch (utf8proc_category(cp)) {
 	case UTF8PROC_CATEGORY_LU:
@@ -31,20 +55,19 @@ static int is_word_char(utf8proc_int32_t cp)
 	case UTF8PROC_CATEGORY_LM:
 	case UTF8PROC_CATEGORY_LO:
 	case UTF8PROC_CATEGORY_ND:
-	case UTF8PROC_CATEGORY_NL:
-	case UTF8PROC_CATEGORY_NO:
+	case UTF8PROC_CATEGORY_NL: return LETTER;
 	case UTF8PROC_CATEGORY_MN:
-	case UTF8PROC_CATEGORY_MC: return 1;
-	default: return 0;
+	case UTF8PROC_CATEGORY_MC: return MARK;
+	default: return SEPARATOR;
 	}
 }
 
 /* Stem one lower-cased word and hand it to emit. */
-static int emit_word(struct sb_stemmer *stemmer, unsigned char *word, int len, int has_mark,
+static int emit_word(struct sb_stemmer *stemmer, unsigned char *word, int len, int compose,
 		     token_fn emit, void *ctx, int start, int end)
 {
 	unsigned char *composed = NULL;
-	if (has_mark) {
+	if (compose) {
 		composed = utf8proc_NFC(word);
 		if (composed) {
 			word = composed;
@@ -58,36 +81,76 @@ static int emit_word(struct sb_stemmer *stemmer, unsigned char *word, int len, i
 	return rc;
 }
 
-/* Walk text, collecting words and emitting their stems. */
+/* The word being collected: lower-cased, decomposed, accents dropped. */
+typedef struct word_state {
+	unsigned char text[WORD_MAX + 8];
+	int len;
+	int start, end; /* byte offsets in the text; start < 0: no word */
+	int compose;    /* holds something NFC may combine with what precedes it */
+} word_state;
+
+static void add_char(word_state *w, utf8proc_int32_t cp, int cls, int start, int end)
+{
+	if (w->start < 0)
+		w->start = start;
+	w->end = end;
+	if (cls == MARK || (cp >= 0x1100 && cp <= 0x11ff)) /* a mark, a Hangul jamo */
+		w->compose = 1;
+	if (w->len <= WORD_MAX - 4)
+		w->len += (int)utf8proc_encode_char(utf8proc_tolower(cp), w->text + w->len);
+}
+
+static int end_word(struct sb_stemmer *stemmer, word_state *w, token_fn emit, void *ctx)
+{
+	if (w->start < 0)
+		return 0;
+	w->text[w->len] = '\0';
+	int rc = emit_word(stemmer, w->text, w->len, w->compose, emit, ctx, w->start, w->end);
+	w->len = 0, w->start = -1, w->compose = 0;
+	return rc;
+}
+
+/*
+ * Walk text, collecting words and emitting their stems. Each character is
+ * first decomposed (canonically and by compatibility: "²" is "2", "ﬁ" is
+ * "fi"), so that accents can be dropped; a word is composed again (NFC)
+ * before it is stemmed. The German stemmer removes umlauts itself, so
+ * "Zähler" and "Zahler" have the same stem either way.
+ */
 static int tokenize_with(struct sb_stemmer *stemmer, const char *text, int n, token_fn emit,
 			 void *ctx)
 {
-	unsigned char word[WORD_MAX + 8];
-	int wlen = 0, start = -1, has_mark = 0, rc = 0;
-	int i = 0;
-	while (i <= n && rc == 0) {
+	word_state w = {.start = -1};
+	int i = 0, rc = 0;
+	while (i < n && rc == 0) {
 		utf8proc_int32_t cp = -1;
-		utf8proc_ssize_t step = 1;
-		if (i < n) {
-			step = utf8proc_iterate((const utf8proc_uint8_t *)text + i, n - i, &cp);
-			if (step < 1)
-				step = 1, cp = -1;
+		utf8proc_ssize_t step =
+			utf8proc_iterate((const utf8proc_uint8_t *)text + i, n - i, &cp);
+		if (step < 1)
+			step = 1, cp = -1;
+		utf8proc_int32_t parts[32];
+		utf8proc_ssize_t n_parts = 0;
+		if (cp >= 0) {
+			n_parts = utf8proc_decompose_char(
+				cp, parts, 32, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, NULL);
+			if (n_parts < 1 || n_parts > 32)
+				parts[0] = cp, n_parts = 1;
 		}
-		if (i < n && cp >= 0 && is_word_char(cp)) {
-			if (start < 0)
-				start = i;
-			utf8proc_int32_t lower = utf8proc_tolower(cp);
-			if (utf8proc_category(cp) == UTF8PROC_CATEGORY_MN)
-				has_mark = 1;
-			if (wlen <= WORD_MAX - 4)
-				wlen += (int)utf8proc_encode_char(lower, word + wlen);
-		} else if (start >= 0) {
-			word[wlen] = '\0';
-			rc = emit_word(stemmer, word, wlen, has_mark, emit, ctx, start, i);
-			wlen = 0, start = -1, has_mark = 0;
+		if (n_parts == 0) /* invalid UTF-8 separates words */
+			rc = end_word(stemmer, &w, emit, ctx);
+		for (utf8proc_ssize_t k = 0; k < n_parts && rc == 0; k++) {
+			if (is_dropped(parts[k]))
+				continue;
+			int cls = char_class(parts[k]);
+			if (cls == LETTER || (cls == MARK && w.start >= 0))
+				add_char(&w, parts[k], cls, i, i + (int)step);
+			else
+				rc = end_word(stemmer, &w, emit, ctx);
 		}
 		i += (int)step;
 	}
+	if (rc == 0)
+		rc = end_word(stemmer, &w, emit, ctx);
 	return rc;
 }
 

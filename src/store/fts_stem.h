@@ -1,11 +1,13 @@
 /*
  * fts_stem.h: the "cluetrain_de" FTS5 tokenizer (internal to store/).
  *
- * Splits text into words (Unicode letters, digits and combining marks),
- * lower-cases them, composes them to NFC and reduces each to its German
- * Snowball stem, so "Zähler" and "zähler" match, and "Stromausfälle" finds
- * "Stromausfall". Byte offsets refer to the original text, so highlight()
- * and snippet() work.
+ * Splits text into words (Unicode letters and digits; punctuation and
+ * symbols separate), lower-cases them, drops accents after compatibility
+ * decomposition ("Café" is "cafe", "²" is "2") and reduces each word to its
+ * German Snowball stem, so "Zähler" and "zähler" match, and "Stromausfälle"
+ * finds "Stromausfall". The PostgreSQL backend splits text the same way
+ * (cluetrain_fts_text in sql/postgres/005_fts_fold.sql). Byte offsets refer to the original text,
+ * so highlight() and snippet() work.
  */
 #ifndef CT_FTS_STEM_H
 #define CT_FTS_STEM_H

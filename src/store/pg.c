@@ -14,11 +14,13 @@
  * outside a transaction is run once more on the reset one; inside a
  * transaction the failure is the answer (the transaction is gone).
  *
- * Full-text search uses the generated tsvector column messages.tsv with the
- * text search configuration cluetrain_de (unaccent, then the Snowball German
- * stemmer, no stop words; see sql/postgres/001_init.sql), and the SQL function
- * cluetrain_query, which turns the user's words (one per line) into a tsquery
- * that requires each word as a phrase, as the SQLite search does.
+ * Full-text search uses the generated tsvector column messages.tsv: the text
+ * split into words as the SQLite tokenizer does (cluetrain_fts_text), then
+ * the text search configuration cluetrain_de (unaccent, the Snowball German
+ * stemmer, no stop words; see sql/postgres/001_init.sql and 005), and the SQL
+ * function cluetrain_query, which turns the user's words (one per line) into
+ * a tsquery that requires each word as a phrase, as the SQLite search does.
+ * Those statements are planned for their words at every execution.
  */
 #include <libpq-fe.h>
 #include <sodium.h>
@@ -44,9 +46,10 @@
 
 typedef struct pg_stmt {
 	store_stmt base;
-	char *sql;     /* cache key: a copy of the text */
-	unsigned hash; /* of sql */
-	int transient; /* not cached: freed by reset */
+	char *sql;          /* cache key: a copy of the text */
+	unsigned hash;      /* of sql */
+	int transient;      /* not cached: freed by reset */
+	int plan_each_time; /* planned for its values at every execution */
 	int cache_index;
 	int prepared;  /* prepared on the server under "s<cache_index>" */
 	int n_params;  /* highest $n in sql */
@@ -65,6 +68,7 @@ typedef struct pg_conn {
 	int n_cached;
 	int64_t changes;
 	int retryable; /* the last failure was a deadlock or serialisation failure */
+	int reader;    /* read-only (a pool connection) */
 } pg_conn;
 
 static pg_conn *conn_of(store_conn *c)
@@ -112,14 +116,20 @@ PGconn *pg_connect(const char *url, buf *msg)
 
 static store_conn *pg_conn_open(store *s, const store_options *opt, int writer, buf *msg)
 {
-	(void)writer;
 	PGconn *db = pg_connect(opt->database, msg);
 	if (!db)
 		return NULL;
+	/* Readers never write: every write goes through the writer thread. */
+	if (!writer && pg_exec_sql(db, "SET default_transaction_read_only = on") != CT_OK) {
+		buf_printf(msg, "cannot set up a read connection: %s", PQerrorMessage(db));
+		PQfinish(db);
+		return NULL;
+	}
 	pg_conn *c = xcalloc(1, sizeof(*c));
 	c->base.ops = &store_pg_ops;
 	c->base.owner = s;
 	c->db = db;
+	c->reader = !writer;
 	return &c->base;
 }
 
@@ -196,6 +206,9 @@ static store_stmt *pg_prepare(store_conn *base, const char *sql)
 		return NULL;
 	}
 	s->transient = c->n_cached == STMT_CACHE;
+	/* A generic plan for a full-text query cannot know how rare the words
+	 * are and walks the whole table for a rare one; plan it for its words. */
+	s->plan_each_time = strstr(sql, "cluetrain_query(") != NULL;
 	s->row = -1;
 	if (!s->transient) {
 		s->cache_index = c->n_cached;
@@ -267,6 +280,8 @@ static int reconnect(pg_conn *c)
 	}
 	PQsetClientEncoding(c->db, "UTF8");
 	pg_exec_sql(c->db, "SET TIME ZONE 'UTC'");
+	if (c->reader)
+		pg_exec_sql(c->db, "SET default_transaction_read_only = on");
 	log_warn("store.pg_reconnected");
 	return 1;
 }
@@ -301,9 +316,10 @@ static int execute_once(pg_conn *c, pg_stmt *s)
 {
 	char name[16];
 	snprintf(name, sizeof(name), "s%d", s->cache_index);
-	if (s->transient) /* the unnamed statement, replaced by the next one */
+	int unnamed = s->transient || s->plan_each_time;
+	if (unnamed) /* the unnamed statement: planned afresh, replaced by the next one */
 		name[0] = '\0';
-	if ((!s->prepared || s->transient) && !prepare_on_server(c, s, name))
+	if ((!s->prepared || unnamed) && !prepare_on_server(c, s, name))
 		return 0;
 	s->prepared = 1;
 	s->res = PQexecPrepared(c->db, name, s->n_params, (const char *const *)s->values, NULL,

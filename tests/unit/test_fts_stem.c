@@ -1,8 +1,10 @@
 /*
  * test_fts_stem.c: unit tests for the German stemming tokenizer
  * (src/store/fts_stem.c) through fts_stem_words: case folding, German
- * Snowball stems, Unicode normalisation (decomposed umlauts), word splitting
- * and robustness against invalid UTF-8 and very long words.
+ * Snowball stems, Unicode normalisation (decomposed umlauts, compatibility
+ * characters), accents and variation selectors dropped as the PostgreSQL
+ * backend drops them, combining marks of other scripts kept inside words,
+ * word splitting and robustness against invalid UTF-8 and very long words.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,6 +102,73 @@ static void test_decomposed_umlaut(void **state)
 	assert_int_equal(ws.n, 4);
 }
 
+static void test_accents_dropped(void **state)
+{
+	(void)state;
+	/* as PostgreSQL's cluetrain_fts_text: after decomposition, accents go */
+	assert_same_stem("Café", "cafe");
+	assert_same_stem("CAFE\xcc\x81", "café"); /* E + U+0301 COMBINING ACUTE */
+	assert_same_stem("Ayşe", "ayse");
+	assert_same_stem("İstanbul", "istanbul");
+	assert_same_stem("Zähler", "Zahler"); /* the stemmer folds umlauts anyway */
+	assert_same_stem("Müller", "muller");
+	/* not every letter decomposes: these stay what they are */
+	char a[300], b[300];
+	stem_of("Łódź", a, sizeof(a));
+	stem_of("lodz", b, sizeof(b));
+	assert_string_not_equal(a, b);
+	/* a mark with nothing to attach to is no word, and splits nothing */
+	assert_int_equal(fts_stem_words("\xcc\x81", 2, NULL, NULL), 0);
+	words ws = tokenize("eins \xcc\x81 zwei");
+	assert_int_equal(ws.n, 2);
+}
+
+static void test_compatibility_characters(void **state)
+{
+	(void)state;
+	assert_same_stem("\xef\xac\x81nden", "finden"); /* U+FB01 LATIN SMALL LIGATURE FI */
+	assert_same_stem("\xef\xbc\xa1\xef\xbc\xa2\xef\xbc\xa3", "abc"); /* full width */
+	char s[300];
+	stem_of("m\xc2\xb3", s, sizeof(s)); /* m³ is one word, m3 */
+	assert_string_equal(s, "m3");
+	/* ½ is 1, FRACTION SLASH, 2: two words */
+	words ws = tokenize("\xc2\xbd");
+	assert_int_equal(ws.n, 2);
+	assert_string_equal(ws.w[0], "1");
+	assert_string_equal(ws.w[1], "2");
+}
+
+static void test_emoji_and_variation_selectors(void **state)
+{
+	(void)state;
+	/* "❤️" is U+2764 and U+FE0F VARIATION SELECTOR-16 (a mark): no word,
+	 * else a search for one emoji would find every message with any */
+	static const char *const none[] = {"\xe2\x9d\xa4\xef\xb8\x8f",
+					   "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd",
+					   "\xf0\x9f\x8f\x8a\xe2\x80\x8d\xe2\x99\x80\xef\xb8\x8f"};
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		words ws = tokenize(none[i]);
+		if (ws.n != 0)
+			fail_msg("'%s' gave %d words", none[i], ws.n);
+	}
+	words ws = tokenize("Herz\xe2\x9d\xa4\xef\xb8\x8fSchmerz");
+	assert_int_equal(ws.n, 2);
+}
+
+static void test_other_scripts(void **state)
+{
+	(void)state;
+	/* marks of other scripts stay inside their word, which is composed again */
+	assert_int_equal(fts_stem_words("हिन्दी", (int)strlen("हिन्दी"), NULL, NULL), 1);
+	assert_int_equal(fts_stem_words("עִבְרִית", (int)strlen("עִבְרִית"), NULL, NULL), 1);
+	char s[300];
+	stem_of("한국어", s, sizeof(s)); /* decomposed to jamo, composed again */
+	assert_string_equal(s, "한국어");
+	stem_of("が", s, sizeof(s));
+	assert_string_equal(s, "が");
+	assert_same_stem("Ελληνικά", "ελληνικα");
+}
+
 static void test_punctuation_only(void **state)
 {
 	(void)state;
@@ -191,10 +260,17 @@ static void test_long_word(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_case_folding),      cmocka_unit_test(test_german_stems),
-		cmocka_unit_test(test_decomposed_umlaut), cmocka_unit_test(test_punctuation_only),
-		cmocka_unit_test(test_word_splitting),    cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_case_folding),
+		cmocka_unit_test(test_german_stems),
+		cmocka_unit_test(test_decomposed_umlaut),
+		cmocka_unit_test(test_punctuation_only),
+		cmocka_unit_test(test_word_splitting),
+		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_long_word),
+		cmocka_unit_test(test_accents_dropped),
+		cmocka_unit_test(test_compatibility_characters),
+		cmocka_unit_test(test_emoji_and_variation_selectors),
+		cmocka_unit_test(test_other_scripts),
 	};
 	return cmocka_run_group_tests_name("fts_stem", tests, NULL, NULL);
 }

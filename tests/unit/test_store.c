@@ -1,9 +1,15 @@
 /*
- * test_store.c: unit tests for the store (src/store/) on a temporary SQLite
- * file: open with migrations and reopen, statements with $n parameters,
- * group commit (concurrent writes share one transaction; a failing write's
- * savepoint is rolled back while the others commit), and full-text search
- * with German stems, newest first, with paging.
+ * test_store.c: unit tests for the store (src/store/) on either backend: a
+ * temporary SQLite file, or, when CLUETRAIN_TEST_PG holds the admin URL of a
+ * throwaway cluster (tests/pg/cluster.sh), a fresh PostgreSQL database per
+ * test, created and dropped with psql (these tests do not link libpq
+ * themselves). Covered: open with migrations and reopen, open failures with a
+ * useful message, statements with $n parameters, group commit (concurrent
+ * writes share one transaction; a failing write's savepoint is rolled back
+ * while the others commit), and full-text search with German stems, case
+ * and accents folded, newest first, with paging. Where the backends differ
+ * by design (connection settings, when a syntax error surfaces), each
+ * asserts its own behaviour.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -13,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,16 +28,54 @@
 #include "core/buf.h"
 #include "store/store.h"
 
+/* The admin URL of the PostgreSQL test cluster, or NULL: SQLite files. */
+static const char *pg_admin;
+
 typedef struct fixture {
 	char dir[64];
-	char db[128];
+	char db[512];     /* SQLite: the file; PostgreSQL: the database URL */
+	char pg_name[64]; /* PostgreSQL: the database's name */
 	store *s;
 } fixture;
+
+/* Run one SQL statement with psql on url; 1 when it succeeded. */
+static int psql(const char *url, const char *sql)
+{
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		return 0;
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(127);
+		execlp("psql", "psql", "-qAt", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql,
+		       (char *)NULL);
+		_exit(127);
+	}
+	int status = 0;
+	if (waitpid(pid, &status, 0) < 0)
+		return 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* The URL of database name on the cluster of pg_admin: its path replaced. */
+static void pg_url(const char *name, char *out, size_t size)
+{
+	const char *host = strstr(pg_admin, "://");
+	host = host ? host + 3 : pg_admin;
+	const char *path = strchr(host, '/');
+	const char *query = strchr(host, '?');
+	if (!path || (query && query < path))
+		path = query ? query : host + strlen(host);
+	const char *rest = query && query > path ? query : "";
+	snprintf(out, size, "%.*s/%s%s", (int)(path - pg_admin), pg_admin, name, rest);
+}
 
 static void remove_db_files(const fixture *f)
 {
 	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	char path[160];
+	char path[600];
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		snprintf(path, sizeof(path), "%s%s", f->db, suffixes[i]);
 		unlink(path);
@@ -43,22 +88,60 @@ static ct_err open_store(fixture *f, buf *msg)
 	return store_open(&opt, &f->s, msg);
 }
 
+/* A fresh database: a file in a new directory, or a new PostgreSQL database. */
+static int create_database(fixture *f)
+{
+	if (pg_admin) {
+		static int counter;
+		char sql[128];
+		snprintf(f->pg_name, sizeof(f->pg_name), "ct_unit_%ld_%d", (long)getpid(),
+			 ++counter);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", f->pg_name);
+		if (!psql(pg_admin, sql)) {
+			fprintf(stderr, "cannot create database %s on %s\n", f->pg_name, pg_admin);
+			return -1;
+		}
+		pg_url(f->pg_name, f->db, sizeof(f->db));
+		return 0;
+	}
+	snprintf(f->dir, sizeof(f->dir), "/tmp/ct-store-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/test.db", f->dir);
+	return 0;
+}
+
+static void drop_database(fixture *f)
+{
+	if (pg_admin) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->pg_name);
+		if (!psql(pg_admin, sql))
+			fprintf(stderr, "cannot drop database %s\n", f->pg_name);
+		return;
+	}
+	remove_db_files(f);
+	rmdir(f->dir);
+}
+
 static int setup(void **state)
 {
 	fixture *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ct-store-XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (create_database(f) != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->db, sizeof(f->db), "%s/test.db", f->dir);
 	buf msg;
 	buf_init(&msg, 4096);
 	ct_err err = open_store(f, &msg);
-	if (err)
+	if (err) {
 		fprintf(stderr, "store_open: %s\n", buf_cstr(&msg));
+		drop_database(f); /* teardown does not run after a failed setup */
+		free(f);
+		f = NULL;
+	}
 	buf_free(&msg);
 	*state = f;
 	return err ? -1 : 0;
@@ -68,8 +151,7 @@ static int teardown(void **state)
 {
 	fixture *f = *state;
 	store_close(f->s);
-	remove_db_files(f);
-	rmdir(f->dir);
+	drop_database(f);
 	free(f);
 	return 0;
 }
@@ -144,17 +226,43 @@ static void test_open_migrates(void **state)
 		assert_int_equal(store_one_int(st, &n), CT_OK);
 		assert_true(n == 0);
 	}
-	/* pragmas are set explicitly, not left to the build's defaults */
-	store_stmt *st = store_prepare(r, "PRAGMA journal_mode");
+	/* the recorded schema version is the one reported */
+	store_stmt *st = store_prepare(r, "SELECT max(version) FROM schema_migrations");
 	assert_non_null(st);
-	assert_int_equal(store_step(st), STORE_ROW);
-	assert_string_equal(store_col_text(st, 0), "wal");
-	store_reset(st);
-	st = store_prepare(r, "PRAGMA foreign_keys");
-	assert_non_null(st);
-	int64_t fk = 0;
-	assert_int_equal(store_one_int(st, &fk), CT_OK);
-	assert_true(fk == 1);
+	int64_t version = 0;
+	assert_int_equal(store_one_int(st, &version), CT_OK);
+	assert_true(version == store_schema_version(f->s));
+	assert_string_equal(store_backend_name(f->s), pg_admin ? "postgres" : "sqlite");
+	assert_int_equal(store_is_shared(f->s), pg_admin ? 1 : 0);
+	if (pg_admin) {
+		/* session settings are set explicitly, not left to the server's defaults */
+		st = store_prepare(r, "SELECT current_setting('TimeZone'),"
+				      " current_setting('client_encoding')");
+		assert_non_null(st);
+		assert_int_equal(store_step(st), STORE_ROW);
+		assert_string_equal(store_col_text(st, 0), "UTC");
+		assert_string_equal(store_col_text(st, 1), "UTF8");
+		store_reset(st);
+		/* full-text search has its configuration and query function */
+		st = store_prepare(r, "SELECT to_tsvector('cluetrain_de', 'Stromausfälle')"
+				      " @@ cluetrain_query('stromausfall')");
+		assert_non_null(st);
+		int64_t match = 0;
+		assert_int_equal(store_one_int(st, &match), CT_OK);
+		assert_true(match == 1);
+	} else {
+		/* pragmas are set explicitly, not left to the build's defaults */
+		st = store_prepare(r, "PRAGMA journal_mode");
+		assert_non_null(st);
+		assert_int_equal(store_step(st), STORE_ROW);
+		assert_string_equal(store_col_text(st, 0), "wal");
+		store_reset(st);
+		st = store_prepare(r, "PRAGMA foreign_keys");
+		assert_non_null(st);
+		int64_t fk = 0;
+		assert_int_equal(store_one_int(st, &fk), CT_OK);
+		assert_true(fk == 1);
+	}
 	store_reader_release(f->s, r);
 }
 
@@ -181,17 +289,43 @@ static void test_reopen_keeps_data(void **state)
 	assert_true(count_channels_committed(f->s) == 1);
 }
 
-static void test_open_failure(void **state)
+/* Opening database must fail, leave *out NULL and give a message holding
+ * each of want (NULL-terminated) and none of avoid (or NULL). */
+static void expect_open_failure(const char *database, const char *const *want, const char *avoid)
 {
-	(void)state;
 	buf msg;
 	buf_init(&msg, 4096);
-	store_options opt = {.database = "/nonexistent-dir/x/test.db", .readers = 1, .create = 1};
+	store_options opt = {.database = database, .readers = 1, .create = 1};
 	store *s = (store *)&msg; /* must be reset to NULL */
 	assert_int_not_equal(store_open(&opt, &s, &msg), CT_OK);
 	assert_null(s);
-	assert_non_null(strstr(buf_cstr(&msg), "/nonexistent-dir/x/test.db"));
+	for (; *want; want++)
+		if (!strstr(buf_cstr(&msg), *want))
+			fail_msg("opening %s: message '%s' lacks '%s'", database, buf_cstr(&msg),
+				 *want);
+	if (avoid && strstr(buf_cstr(&msg), avoid))
+		fail_msg("opening %s: message '%s' shows '%s'", database, buf_cstr(&msg), avoid);
 	buf_free(&msg);
+}
+
+static void test_open_failure(void **state)
+{
+	(void)state;
+	if (!pg_admin) {
+		/* a file in a directory that does not exist */
+		expect_open_failure("/nonexistent-dir/x/test.db",
+				    (const char *const[]){"/nonexistent-dir/x/test.db", NULL},
+				    NULL);
+		return;
+	}
+	/* a server that is not there: the message names it, never the password */
+	expect_open_failure("postgres://cluetrain:s3cret-pw@127.0.0.1:1/ct_nowhere",
+			    (const char *const[]){"PostgreSQL", "127.0.0.1", NULL}, "s3cret-pw");
+	/* a database that does not exist on a running server */
+	char url[512], name[64];
+	snprintf(name, sizeof(name), "ct_unit_%ld_missing", (long)getpid());
+	pg_url(name, url, sizeof(url));
+	expect_open_failure(url, (const char *const[]){"PostgreSQL", name, NULL}, NULL);
 }
 
 /* ---- statements ---- */
@@ -201,7 +335,10 @@ static void test_statements(void **state)
 	fixture *f = *state;
 	store_conn *r = store_reader_acquire(f->s);
 	/* parameters by number, in any order in the text */
-	store_stmt *st = store_prepare(r, "SELECT $2 || '-' || $1, $3 IS NULL, length($4)");
+	/* (PostgreSQL infers a parameter's type from its use; "$3 IS NULL"
+	 * alone would leave it undetermined, hence the cast) */
+	static const char sql[] = "SELECT $2 || '-' || $1, CAST($3 AS TEXT) IS NULL, length($4)";
+	store_stmt *st = store_prepare(r, sql);
 	assert_non_null(st);
 	store_bind_text(st, 1, "eins");
 	store_bind_text(st, 2, "zwei");
@@ -214,7 +351,7 @@ static void test_statements(void **state)
 	assert_int_equal(store_step(st), STORE_DONE);
 	store_reset(st);
 	/* the cached statement comes back with its bindings cleared */
-	st = store_prepare(r, "SELECT $2 || '-' || $1, $3 IS NULL, length($4)");
+	st = store_prepare(r, sql);
 	assert_non_null(st);
 	assert_int_equal(store_step(st), STORE_ROW);
 	assert_true(store_col_is_null(st, 0));
@@ -229,11 +366,28 @@ static void test_statements(void **state)
 	st = store_prepare(r, "SELECT id FROM channels WHERE id = $1");
 	store_bind_int(st, 1, 12345);
 	assert_int_equal(store_one_int(st, &v), CT_ERR_NOT_FOUND);
-	/* a syntax error gives NULL, and '?' parameters are refused */
-	assert_null(store_prepare(r, "SELEKT 1"));
-	assert_null(store_prepare(r, "SELECT ?"));
+	/* a syntax error and '?' parameters are refused: SQLite at once (NULL),
+	 * PostgreSQL, which prepares at the first execution, when stepped */
+	static const char *const bad[] = {"SELEKT 1", "SELECT ?"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		st = store_prepare(r, bad[i]);
+		if (!pg_admin) {
+			assert_null(st);
+			continue;
+		}
+		assert_non_null(st);
+		assert_int_equal(store_step(st), STORE_ERROR);
+		assert_int_equal(store_stmt_error(st), CT_ERR_STORE);
+		store_reset(st);
+	}
+	/* the connection is usable after the failures */
+	st = store_prepare(r, "SELECT $1");
+	store_bind_int(st, 1, 7);
+	assert_int_equal(store_one_int(st, &v), CT_OK);
+	assert_true(v == 7);
 	/* readers cannot write */
-	assert_int_not_equal(store_exec(r, "INSERT INTO tags(name) VALUES ('x')"), CT_OK);
+	ct_err write_err = store_exec(r, "INSERT INTO tags(name) VALUES ('x')");
+	assert_int_not_equal(write_err, CT_OK);
 	store_reader_release(f->s, r);
 }
 
@@ -394,6 +548,7 @@ static const char *const fts_texts[] = {
 	"Stromausfälle seit Montag",              /* 5 */
 	"ZÄHLER tauschen bitte",                  /* 6 */
 	"Die Rechnung ist zu hoch \"Zähler\" OR", /* 7 */
+	"Treffen im Café Müller",                 /* 8 */
 };
 #define N_FTS (sizeof(fts_texts) / sizeof(fts_texts[0]))
 
@@ -463,6 +618,10 @@ static void test_fts_search(void **state)
 	expect_search(f, ids, "zähler", 0, 10, (const int[]){7, 6, 4, 1}, 4);
 	expect_search(f, ids, "ZÄHLER", 0, 10, (const int[]){7, 6, 4, 1}, 4);
 	expect_search(f, ids, "Za\xcc\x88hler", 0, 10, (const int[]){7, 6, 4, 1}, 4);
+	/* accents do not matter (either way, composed or not) */
+	expect_search(f, ids, "cafe", 0, 10, (const int[]){8}, 1);
+	expect_search(f, ids, "CAFÉ", 0, 10, (const int[]){8}, 1);
+	expect_search(f, ids, "Cafe\xcc\x81 muller", 0, 10, (const int[]){8}, 1);
 	/* German stems: plural finds singular and back */
 	expect_search(f, ids, "Stromausfälle", 0, 10, (const int[]){5, 2}, 2);
 	expect_search(f, ids, "stromausfall", 0, 10, (const int[]){5, 2}, 2);
@@ -504,6 +663,9 @@ static void test_fts_no_searchable_word(void **state)
 
 int main(void)
 {
+	pg_admin = getenv("CLUETRAIN_TEST_PG");
+	if (pg_admin && !*pg_admin)
+		pg_admin = NULL;
 	const struct CMUnitTest tests[] = {
 		TEST(test_open_migrates),
 		TEST(test_reopen_keeps_data),
@@ -514,5 +676,6 @@ int main(void)
 		TEST(test_fts_search),
 		TEST(test_fts_no_searchable_word),
 	};
-	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+	return cmocka_run_group_tests_name(pg_admin ? "store (postgres)" : "store (sqlite)", tests,
+					   NULL, NULL);
 }
