@@ -14,7 +14,7 @@ libsodium-dev libcurl4-openssl-dev libpq-dev libstemmer-dev libutf8proc-dev gett
 cracklib-runtime liboath-dev libgmime-3.0-dev locales"
 test_pkgs="clang libclang-rt-14-dev llvm libcmocka-dev clang-format cppcheck python3
 python3-pytest curl sqlite3 procps postfix oathtool postgresql"
-bench_pkgs="wrk nginx-light curl python3 sqlite3 procps"
+bench_pkgs="wrk nginx-light curl python3 sqlite3 procps postgresql"
 
 pkgs=$build_pkgs
 for extra in "$@"; do
