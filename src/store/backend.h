@@ -13,6 +13,15 @@
 
 typedef struct store_ops store_ops;
 
+/* Failures that another node's concurrent transaction can cause, and what
+ * resolves them (only with several nodes, i.e. PostgreSQL). */
+enum store_retry {
+	STORE_RETRY_NONE = 0,
+	STORE_RETRY_TRANSACTION, /* a deadlock or serialisation failure: run the group again */
+	STORE_RETRY_FUNCTION,    /* a unique key another node inserted meanwhile: run the
+				    failed write function once more, which now finds the row */
+};
+
 struct store_conn {
 	const store_ops *ops;
 	store *owner;
@@ -44,8 +53,7 @@ struct store_ops {
 	void (*reset)(store_stmt *st);
 	int64_t (*changes)(store_conn *c);
 	ct_err (*exec)(store_conn *c, const char *sql);
-	/* 1 when the last failure on c was a deadlock or serialisation failure,
-	 * which a retry of the whole transaction resolves. NULL: never. */
+	/* What resolves the last failure on c (see enum store_retry). NULL: never. */
 	int (*retryable)(store_conn *c);
 	/* Bring the schema up to date on the writer connection. */
 	ct_err (*migrate)(store_conn *c, int *version, buf *msg);

@@ -67,7 +67,7 @@ typedef struct pg_conn {
 	pg_stmt *cache[STMT_CACHE];
 	int n_cached;
 	int64_t changes;
-	int retryable; /* the last failure was a deadlock or serialisation failure */
+	int retryable; /* enum store_retry of the last failure */
 	int reader;    /* read-only (a pool connection) */
 } pg_conn;
 
@@ -91,7 +91,11 @@ int pg_is_url(const char *database)
 static ct_err classify(pg_conn *c, const PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	c->retryable = state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+	c->retryable = !state ? STORE_RETRY_NONE
+		       : strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0
+			       ? STORE_RETRY_TRANSACTION
+		       : strcmp(state, "23505") == 0 ? STORE_RETRY_FUNCTION
+						     : STORE_RETRY_NONE;
 	if (state && strncmp(state, "23", 2) == 0)
 		return CT_ERR_CONFLICT;
 	log_error("store.pg_failed", LOG_S("state", state ? state : "?"),

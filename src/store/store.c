@@ -62,16 +62,31 @@ struct store {
 	int n_readers;
 };
 
-/* Run one request inside a savepoint; roll the savepoint back when it fails. */
+/* What resolves the writer's last failure (enum store_retry). Read it before
+ * the next statement, which resets it. */
+static int retry_kind(store *s)
+{
+	return s->ops->retryable ? s->ops->retryable(s->writer) : STORE_RETRY_NONE;
+}
+
+/* Run one request inside a savepoint; roll the savepoint back when it fails.
+ * A function that ran into a row another node inserted meanwhile runs once
+ * more: now it sees the row. */
 static void run_in_savepoint(store *s, write_req *r)
 {
 	if (s->ops->exec(s->writer, "SAVEPOINT w") != CT_OK) {
 		r->result = CT_ERR_STORE;
 		return;
 	}
-	r->result = r->fn(s->writer, r->ctx);
-	if (r->result != CT_OK)
+	for (int again = 1;; again = 0) {
+		r->result = r->fn(s->writer, r->ctx);
+		if (r->result == CT_OK)
+			break;
+		int kind = retry_kind(s);
 		s->ops->exec(s->writer, "ROLLBACK TO w");
+		if (!again || kind != STORE_RETRY_FUNCTION)
+			break;
+	}
 	s->ops->exec(s->writer, "RELEASE w");
 }
 
@@ -86,34 +101,32 @@ static int run_optimistic(store *s, write_req *group)
 	return 1;
 }
 
-/* 1 when the writer's last failure was one that a rerun resolves (a
- * deadlock with another node). Read before the next statement resets it. */
-static int retryable(store *s)
+/* Give up the transaction; the kind of the failure that ended it. */
+static int roll_back(store *s)
 {
-	return s->ops->retryable && s->ops->retryable(s->writer);
-}
-
-/* Give up the transaction; keep whether the failure that ended it was retryable. */
-static void roll_back(store *s, int *retry)
-{
-	*retry = retryable(s);
+	int kind = retry_kind(s);
 	s->ops->exec(s->writer, "ROLLBACK");
+	return kind;
 }
 
 /*
  * Run the group in one transaction: optimistically, then (when a function
- * failed and others share the group) with a savepoint around each. CT_OK when
- * committed; CT_ERR_NOT_FOUND when a lone function failed (its result is the
- * answer; nothing is left); another error when the transaction failed.
+ * failed and others share the group, or another node's row was in its way)
+ * with a savepoint around each. CT_OK when committed; CT_ERR_NOT_FOUND when a
+ * lone function failed (its result is the answer; nothing is left); another
+ * error when the transaction failed, *retry set when running it again helps.
  */
 static ct_err run_transaction(store *s, write_req *group, int *retry)
 {
 	*retry = 0;
 	ct_err err = s->ops->exec(s->writer, s->ops->begin_write);
 	if (err == CT_OK && !run_optimistic(s, group)) {
-		roll_back(s, retry);
-		if (!group->next)
-			return *retry ? CT_ERR_STORE : CT_ERR_NOT_FOUND;
+		int kind = roll_back(s);
+		*retry = kind == STORE_RETRY_TRANSACTION;
+		if (*retry)
+			return CT_ERR_STORE;
+		if (!group->next && kind != STORE_RETRY_FUNCTION)
+			return CT_ERR_NOT_FOUND;
 		err = s->ops->exec(s->writer, s->ops->begin_write);
 		for (write_req *r = group; err == CT_OK && r; r = r->next)
 			run_in_savepoint(s, r);
@@ -122,8 +135,8 @@ static ct_err run_transaction(store *s, write_req *group, int *retry)
 		err = s->ops->exec(s->writer, s->ops->before_commit);
 	if (err == CT_OK)
 		err = s->ops->exec(s->writer, "COMMIT");
-	if (err != CT_OK && err != CT_ERR_NOT_FOUND)
-		roll_back(s, retry);
+	if (err != CT_OK)
+		*retry = roll_back(s) == STORE_RETRY_TRANSACTION;
 	return err;
 }
 
@@ -143,8 +156,7 @@ static void run_group(store *s, write_req *group)
 	} else if (err != CT_ERR_NOT_FOUND) {
 		log_error("store.commit_failed", LOG_S("backend", s->ops->name));
 		for (write_req *r = group; r; r = r->next)
-			if (r->result == CT_OK || retry)
-				r->result = CT_ERR_STORE;
+			r->result = CT_ERR_STORE;
 	}
 	pthread_mutex_lock(&s->lock);
 	for (write_req *r = group; r; r = r->next)

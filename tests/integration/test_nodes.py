@@ -13,6 +13,7 @@ runs the suite once per backend.
 """
 
 import re
+import threading
 import time
 
 import pytest
@@ -227,3 +228,33 @@ def test_a_node_survives_lost_database_connections(nodes):
     finally:
         s.close()
     assert "event=store.pg_reconnected" in a.log()
+
+
+def test_both_nodes_take_the_same_new_customers_at_once(nodes):
+    """Both nodes receive messages of the same new customers and threads at
+    the same moment, so their transactions insert the same contacts,
+    identities and conversations concurrently: every batch is accepted (no
+    409 or 500 from a unique key the other node inserted first, or from a
+    deadlock), and each customer and thread exists once."""
+    a, b = nodes
+    statuses = {}
+
+    def send(srv, tag):
+        api, got = srv.client(), []
+        for rnd in range(15):
+            batch = [message("%s-%d-%d" % (tag, rnd, i), author="race-%d-%d" % (rnd, i),
+                             thread_id="race-%d-%d" % (rnd, i)) for i in range(20)]
+            got.append(api.post("/api/v1/messages", batch)[0])
+        statuses[tag] = got
+
+    threads = [threading.Thread(target=send, args=(srv, tag)) for srv, tag in ((a, "A"), (b, "B"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert statuses["A"] == [201] * 15 and statuses["B"] == [201] * 15, statuses
+    convs = a.client().conversations()
+    assert len(convs) == 300
+    assert all(c["message_count"] == 2 for c in convs), [c for c in convs if c["message_count"] != 2][:3]
+    assert db_value(a, "SELECT count(*) FROM contacts") == "300"
+    assert db_value(a, "SELECT count(*) FROM identities") == "300"
