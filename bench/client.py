@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """client.py: the HTTP side of the benchmarks (Python 3 standard library only).
 
-  client.py ingest  --url U --token T --file F --messages N --batch B --clients C
+  client.py ingest  --url U[,U2...] --token T --file F --messages N --batch B --clients C
       POST the first N lines of F in batches of B from C keep-alive connections
       at once; checks every answer (201, one result per message, no duplicate).
+      With several URLs (nodes on one database) client k talks to URL k mod n.
+      --retry-conflicts R: POST a batch again (up to R times) when it is
+      answered 409 (nothing of it was stored); the retries are counted.
+      --route author: with several URLs, each message goes to the node that
+      crc32(author id) mod n picks, so the nodes never share a contact or a
+      conversation (as a load balancer with customer affinity would do).
   client.py latency --url U --token T --requests N --mode list|search
       Sequential GETs on one keep-alive connection, timed on the client side.
   client.py body    --url U --token T --path P --out FILE
@@ -24,6 +30,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 
 
 def log(*a):
@@ -55,30 +62,54 @@ def stats_ms(samples):
 def cmd_ingest(a):
     with open(a.file, "rb") as f:
         lines = [line.rstrip(b"\n") for line in itertools.islice(f, a.messages)]
-    bodies = [b"[" + b",".join(lines[i:i + a.batch]) + b"]" for i in range(0, len(lines), a.batch)]
-    log("ingest: %d messages in %d batches of %d, %d clients" % (len(lines), len(bodies), a.batch, a.clients))
+    urls = [u for u in a.url.split(",") if u]
+    if a.route == "author" and len(urls) > 1:
+        if a.clients < len(urls):
+            sys.exit("bench: --route author needs at least one client per URL")
+        parts = [[] for _ in urls]  # part n goes to urls[n]
+        for line in lines:
+            parts[zlib.crc32(json.loads(line)["author"]["id"].encode()) % len(urls)].append(line)
+    else:
+        parts = [lines]  # one queue: any client takes the next batch
+    # queues[q]: the batches (body, messages) that clients k with k mod len(queues) == q send
+    queues = [[(b"[" + b",".join(p[i:i + a.batch]) + b"]", len(p[i:i + a.batch])) for i in range(0, len(p), a.batch)]
+              for p in parts]
+    log("ingest: %d messages in %d batches of %d, %d clients, %d node(s)%s" %
+        (len(lines), sum(map(len, queues)), a.batch, a.clients, len(urls),
+         ", routed by author" if len(queues) > 1 else ""))
     headers = {"Authorization": "Bearer " + a.token, "Content-Type": "application/json"}
-    next_batch = itertools.count()  # next() is atomic under the GIL
+    counters = [itertools.count() for _ in queues]  # next() is atomic under the GIL
     errors, lat = [], []
+    per_node = [0] * len(urls)  # messages stored through each URL
+    conflicts = [0]  # 409 answers retried
     lock = threading.Lock()
 
-    def worker():
-        c = conn_for(a.url)
-        mine = []
+    def worker(k):
+        node, q = k % len(urls), k % len(queues)
+        c = conn_for(urls[node])
+        mine, stored = [], 0
         while True:
-            i = next(next_batch)
-            if i >= len(bodies) or errors:
+            i = next(counters[q])
+            if i >= len(queues[q]) or errors:
                 break
-            t = time.perf_counter()
-            try:
-                c.request("POST", "/api/v1/messages", body=bodies[i], headers=headers)
-                r = c.getresponse()
-                data = r.read()
-            except (OSError, http.client.HTTPException) as e:
-                errors.append("batch %d: %r" % (i, e))
+            body, want = queues[q][i]
+            for attempt in range(a.retry_conflicts + 1):
+                t = time.perf_counter()
+                try:
+                    c.request("POST", "/api/v1/messages", body=body, headers=headers)
+                    r = c.getresponse()
+                    data = r.read()
+                except (OSError, http.client.HTTPException) as e:
+                    errors.append("batch %d: %r" % (i, e))
+                    break
+                mine.append((time.perf_counter() - t) * 1000)
+                if r.status != 409 or attempt == a.retry_conflicts:
+                    break
+                with lock:
+                    conflicts[0] += 1
+                log("ingest: batch %d answered 409, again (%d)" % (i, attempt + 1))
+            if errors:
                 break
-            mine.append((time.perf_counter() - t) * 1000)
-            want = min(a.batch, len(lines) - i * a.batch)
             if r.status != 201:
                 errors.append("batch %d: HTTP %d %s" % (i, r.status, data[:300]))
                 break
@@ -86,12 +117,14 @@ def cmd_ingest(a):
             if len(res) != want or any(x.get("duplicate") for x in res):
                 errors.append("batch %d: %d results for %d messages, or duplicates" % (i, len(res), want))
                 break
+            stored += want
         c.close()
         with lock:
             lat.extend(mine)
+            per_node[node] += stored
 
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(a.clients)]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(a.clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -99,9 +132,12 @@ def cmd_ingest(a):
     secs = time.perf_counter() - t0
     if errors:
         log("ingest failed:", errors[0])
+        print(json.dumps({"error": errors[0][:500], "messages": len(lines), "clients": a.clients,
+                          "nodes": len(urls), "conflicts": conflicts[0]}))
         sys.exit(1)
     out = {"messages": len(lines), "batch": a.batch, "clients": a.clients, "seconds": round(secs, 3),
-           "msgs_per_s": round(len(lines) / secs, 1), "request": stats_ms(lat)}
+           "msgs_per_s": round(len(lines) / secs, 1), "request": stats_ms(lat),
+           "nodes": len(urls), "route": a.route, "messages_per_node": per_node, "conflicts": conflicts[0]}
     log("ingest: %.0f msgs/s (batch %d, request p50 %.1f ms, p99 %.1f ms)" %
         (out["msgs_per_s"], a.batch, out["request"]["p50_ms"], out["request"]["p99_ms"]))
     print(json.dumps(out))
@@ -193,7 +229,10 @@ def cmd_report(a):
     r = {}
     for path in sorted(glob.glob(os.path.join(a.dir, "*.json"))):
         with open(path) as f:
-            r[os.path.basename(path)[:-5]] = json.load(f)
+            try:
+                r[os.path.basename(path)[:-5]] = json.load(f)
+            except ValueError:  # a step that failed without its result
+                log("report: %s is not JSON; left out" % path)
 
     def get(name, *keys):
         v = r.get(name)
@@ -267,6 +306,67 @@ def cmd_report(a):
         "rss<=64MB": out["rss_mb"] is not None and out["rss_mb"] <= 64,
     }
     out["targets_met"] = checks
+
+    # PostgreSQL (null when BENCH_PG=0): the same figures, and ingest with two nodes.
+    pg_ing, pg2 = get("pg_ingest", "msgs_per_s"), get("pg_two_nodes", "msgs_per_s")
+    pg_inbox = get("pg_wrk_inbox", "rps")
+    pg = {
+        "pg_ingest_msgs_per_s": pg_ing,
+        "pg_two_nodes_ingest_msgs_per_s": pg2,
+        "pg_list_p50_ms": get("pg_list", "list", "p50_ms"),
+        "pg_list_p99_ms": get("pg_list", "list", "p99_ms"),
+        "pg_search_p50_ms": get("pg_search", "search", "p50_ms"),
+        "pg_search_p95_ms": get("pg_search", "search", "p95_ms"),
+        "pg_inbox_rps": pg_inbox,
+        "pg_rss_mb": get("pg_rss", "hwm_mb"),
+        "pg_messages": get("pg_store", "messages"),
+        # details
+        "pg_ingest_vs_sqlite": ratio(pg_ing, ing1000),
+        "pg_two_nodes_vs_one": ratio(pg2, pg_ing),
+        "pg_inbox_ratio": ratio(pg_inbox, nginx),
+        "pg_ingest_request_p99_ms": get("pg_ingest", "request", "p99_ms"),
+        "pg_ingest_rss_mb": get("pg_ingest_rss", "hwm_mb"),
+        "pg_ingest_conversations": get("pg_ingest_db", "conversations"),
+        "pg_two_nodes_request_p99_ms": get("pg_two_nodes", "request", "p99_ms"),
+        "pg_two_nodes_conflicts": get("pg_two_nodes", "conflicts"),
+        "pg_two_nodes_error": get("pg_two_nodes", "error"),
+        "pg_two_nodes_by_author_ingest_msgs_per_s": get("pg_two_nodes_by_author", "msgs_per_s"),
+        "pg_two_nodes_by_author_messages_per_node": get("pg_two_nodes_by_author", "messages_per_node"),
+        "pg_two_nodes_by_author_conflicts": get("pg_two_nodes_by_author", "conflicts"),
+        "pg_two_nodes_by_author_error": get("pg_two_nodes_by_author", "error"),
+        "pg_two_nodes_by_author_stored_messages": get("pg_two_nodes_by_author_db", "messages"),
+        "pg_two_nodes_messages_per_node": get("pg_two_nodes", "messages_per_node"),
+        "pg_two_nodes_stored_messages": get("pg_two_nodes_db", "messages"),
+        "pg_two_nodes_conversations": get("pg_two_nodes_db", "conversations"),
+        "pg_load_method": get("pg_store", "method"),
+        "pg_load_msgs_per_s": get("pg_store", "msgs_per_s"),
+        "pg_conversations": get("pg_store", "conversations"),
+        "pg_open_conversations": get("pg_store", "open"),
+        "pg_db_mb": get("pg_store", "db_mb"),
+        "pg_list_all_p99_ms": get("pg_list", "list_all", "p99_ms"),
+        "pg_list_open_p99_ms": get("pg_list", "list_open", "p99_ms"),
+        "pg_list_paging_p50_ms": get("pg_list", "list_pages", "p50_ms"),
+        "pg_list_paging_p99_ms": get("pg_list", "list_pages", "p99_ms"),
+        "pg_search_by_word": get("pg_search", "search_by_word"),
+        "pg_wrk_inbox_non2xx": get("pg_wrk_inbox", "non2xx"),
+        "pg_wrk_inbox_latency_p50": get("pg_wrk_inbox", "p50"),
+        "pg_wrk_inbox_latency_p99": get("pg_wrk_inbox", "p99"),
+        "pg_inbox_cpu_ms_per_req": get("pg_wrk_inbox", "cpu_ms_per_req"),
+        "pg_inbox_db_cpu_ms_per_req": get("pg_wrk_inbox", "db_cpu_ms_per_req"),
+        "pg_rss_now_mb": get("pg_rss", "rss_mb"),
+        "pg_server_log_warnings": get("pg_serverlog", "warnings"),
+        "pg_server_log_errors": get("pg_serverlog", "errors"),
+        "pg_settings": get("pg_settings"),
+        "pg_targets_met": None,
+    }
+    if pg_ing is not None:
+        pg["pg_targets_met"] = {
+            "list_p99<=5ms": pg["pg_list_p99_ms"] is not None and pg["pg_list_p99_ms"] <= 5,
+            "search_p95<=20ms": pg["pg_search_p95_ms"] is not None and pg["pg_search_p95_ms"] <= 20,
+            "inbox_ratio>=0.3": (pg["pg_inbox_ratio"] or 0) >= 0.3,
+            "rss<=64MB": pg["pg_rss_mb"] is not None and pg["pg_rss_mb"] <= 64,
+        }
+    out.update(pg)
     print(json.dumps(out, ensure_ascii=False))
 
 
@@ -279,6 +379,8 @@ def main():
     p.add_argument("--messages", type=int, required=True)
     p.add_argument("--batch", type=int, required=True)
     p.add_argument("--clients", type=int, default=4)
+    p.add_argument("--retry-conflicts", type=int, default=0)
+    p.add_argument("--route", choices=("any", "author"), default="any")
     p = sub.add_parser("latency")
     p.add_argument("--url", required=True)
     p.add_argument("--token", required=True)

@@ -12,10 +12,11 @@
 #   BENCH_LIST_REQUESTS    list requests (default 2000)
 #   BENCH_SEARCH_REQUESTS  search requests (default 1000)
 #   BENCH_WRK_SECONDS      seconds per wrk run (default 10)
+#   BENCH_PG=0             skip the PostgreSQL figures (default 1: measure them)
 #   BENCH_KEEP=1           keep the temporary folder (its path is printed)
 #
 # Everything happens under one mktemp -d folder on loopback (127.0.0.1); every
-# process started here is stopped on exit.
+# process started here is stopped on exit, the PostgreSQL cluster too.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +28,7 @@ CLIENTS=${BENCH_CLIENTS:-4}
 LIST_REQUESTS=${BENCH_LIST_REQUESTS:-2000}
 SEARCH_REQUESTS=${BENCH_SEARCH_REQUESTS:-1000}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
+PG=${BENCH_PG:-1}
 SEED=20261123
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -38,11 +40,22 @@ for tool in python3 wrk nginx curl cc sqlite3 pkg-config; do
 	command -v "$tool" >/dev/null || die "$tool is missing (scripts/deps.sh bench installs it)"
 done
 [ "$INGEST_MESSAGES" -le "$MESSAGES" ] || die "BENCH_INGEST_MESSAGES must not exceed BENCH_MESSAGES"
+PG_BIN=
+if [ "$PG" = 1 ]; then
+	PG_BIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+	[ -x "$PG_BIN/initdb" ] || die "PostgreSQL is missing (scripts/deps.sh test installs it; BENCH_PG=0 skips it)"
+	command -v psql >/dev/null || die "psql is missing (BENCH_PG=0 skips PostgreSQL)"
+	if [ "$(id -u)" = 0 ]; then # PostgreSQL refuses to run as root
+		command -v runuser >/dev/null || die "runuser is missing (as root the cluster runs as the user postgres)"
+		id postgres >/dev/null 2>&1 || die "as root the cluster runs as the user postgres, which is missing"
+	fi
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/cluetrain-bench.XXXXXX")
 RES=$TMP/results
 mkdir -p "$RES"
 PIDS=() # every background process started here
+PGDATA_DIR= # the PostgreSQL cluster, once started
 
 cleanup() {
 	local rc=$?
@@ -53,6 +66,9 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
+	if [ -n "$PGDATA_DIR" ] && [ -f "$PGDATA_DIR/postmaster.pid" ]; then
+		pg_stop || say "warning: could not stop PostgreSQL in $PGDATA_DIR"
+	fi
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		say "kept $TMP"
 	else
@@ -100,10 +116,11 @@ stop_pid() {
 	forget_pid "$pid"
 }
 
-# new_install NAME: a fresh installation in $TMP/NAME; sets DATA and TOKEN.
+# new_install NAME [DATABASE_URL]: a fresh installation in $TMP/NAME (its
+# database in PostgreSQL when a URL is given); sets DATA and TOKEN.
 new_install() {
 	DATA=$TMP/$1
-	"$CLUETRAIN" init --data "$DATA" >"$TMP/$1.init.log" 2>&1 || {
+	"$CLUETRAIN" init --data "$DATA" ${2:+--database "$2"} >"$TMP/$1.init.log" 2>&1 || {
 		cat "$TMP/$1.init.log" >&2
 		die "cluetrain init failed"
 	}
@@ -141,6 +158,144 @@ for line in open("/proc/%s/status" % sys.argv[1]):
 print(json.dumps({"hwm_mb": round(int(f["VmHWM"][0]) / 1024, 1), "rss_mb": round(int(f["VmRSS"][0]) / 1024, 1),
                   "threads": int(f["Threads"][0])}))
 EOF
+}
+
+# serverlog_json OUT LOG...: what the servers logged: warnings, errors, slow
+# requests (the log has ms per request).
+serverlog_json() {
+	local out=$1 f
+	shift
+	python3 - "$@" >"$out" <<'EOF'
+import collections, json, re, sys
+warn, err, slow = collections.Counter(), collections.Counter(), collections.Counter()
+status = collections.Counter()
+for path in sys.argv[1:]:
+    for line in open(path, errors="replace"):
+        m = re.search(r"level=(\w+) event=(\S+)", line)
+        if not m:
+            continue
+        level, event = m.groups()
+        if level == "warn":
+            warn[event] += 1
+        elif level == "error":
+            err[event] += 1
+        if event == "http.request":
+            st = re.search(r" status=(\d+)", line).group(1)
+            p = re.search(r" path=(\S+)", line).group(1)
+            ms = int(re.search(r" ms=(\d+)", line).group(1))
+            status[st] += 1
+            if ms >= 50 and not p.endswith("/messages"):
+                slow[p] += 1
+print(json.dumps({"warnings": dict(warn), "errors": dict(err), "status": dict(status),
+                  "slow_reads_50ms": dict(slow)}))
+EOF
+	for f in "$@"; do
+		grep -E 'level=(warn|error)' "$f" | head -n 5 | sed "s|^|bench: $(basename "$f"): |" >&2 || true
+	done
+}
+
+# ---------------------------------------------------------------- PostgreSQL helpers
+# as_pg CMD...: run CMD as the cluster's owner (PostgreSQL refuses to run as
+# root, so as root that is the user postgres), from / (which it can enter).
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then
+		(cd / && runuser -u postgres -- "$@")
+	else
+		(cd / && "$@")
+	fi
+}
+
+# pg_start: a throwaway cluster in $TMP/pgdata on a free loopback port, with
+# PostgreSQL's default durability: fsync, synchronous_commit and
+# full_page_writes on, so a commit returns once its WAL is on disk (as SQLite
+# with synchronous=FULL). Only 127.0.0.1; local connections are trusted.
+# Sets PGDATA_DIR, PG_PORT, PG_PID (the postmaster).
+pg_start() {
+	local dir=$TMP/pgdata
+	mkdir -m 700 "$dir"
+	if [ "$(id -u)" = 0 ]; then
+		chmod 711 "$TMP" # postgres must reach its folder; it can list nothing here
+		chown postgres: "$dir"
+	fi
+	as_pg "$PG_BIN/initdb" -D "$dir" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$TMP/pg.initdb.log" 2>&1 || {
+		cat "$TMP/pg.initdb.log" >&2
+		die "initdb failed"
+	}
+	PG_PORT=$(free_port)
+	PGDATA_DIR=$dir
+	as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 120 \
+		-o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories='$dir'" \
+		start >"$TMP/pg.start.log" 2>&1 || {
+		cat "$TMP/pg.start.log" >&2
+		tail -n 20 "$dir/server.log" >&2 || true
+		die "PostgreSQL did not start"
+	}
+	PG_PID=$(head -n 1 "$dir/postmaster.pid")
+}
+
+pg_stop() {
+	as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 120 stop >/dev/null
+}
+
+# pg_url DB: the URL of database DB as the superuser.
+pg_url() { echo "postgres://postgres@127.0.0.1:$PG_PORT/$1"; }
+
+# pg_sql DB SQL...: run statements in DB; prints the rows unaligned.
+pg_sql() {
+	local db=$1 args=() q
+	shift
+	for q in "$@"; do args+=(-c "$q"); done
+	psql -X -q -A -t -v ON_ERROR_STOP=1 "$(pg_url "$db")" "${args[@]}"
+}
+
+# pg_newdb NAME: create the database NAME; sets PG_DB_URL.
+pg_newdb() {
+	pg_sql postgres "CREATE DATABASE $1 ENCODING 'UTF8' TEMPLATE template0"
+	PG_DB_URL=$(pg_url "$1")
+}
+
+# pg_counts DB: rows and size of DB as JSON.
+pg_counts() {
+	pg_sql "$1" "SELECT json_build_object('messages', (SELECT count(*) FROM messages),
+		'conversations', (SELECT count(*) FROM conversations), 'contacts', (SELECT count(*) FROM contacts),
+		'open', (SELECT count(*) FROM conversations WHERE status = 'open'),
+		'db_mb', round(pg_database_size(current_database()) / 1048576.0, 1))"
+}
+
+# two_nodes DB NAME ROUTE: ingest the first $INGEST_MESSAGES messages into the
+# new database DB through two nodes, the clients split between them, into
+# $RES/NAME.json (client.py's --route ROUTE); then compare what is stored with
+# the one-node run ($RES/pg_ingest_db.json). Two writers may collide on a new
+# contact or thread: a batch answered 409 (rolled back) is sent again, up to 5
+# times, and counted; a failure is reported in the JSON, the bench goes on.
+two_nodes() {
+	local db=$1 name=$2 route=$3 node1 node2 pid1 url1
+	pg_newdb "$db"
+	new_install "$name-node1" "$PG_DB_URL"
+	node1=$DATA
+	node2=$TMP/$name-node2
+	mkdir -m 700 "$node2"
+	install -m 0600 "$node1/cluetrain.conf" "$node1/secret.key" "$node2/"
+	start_server
+	pid1=$SERVER_PID url1=$URL
+	DATA=$node2
+	start_server
+	say "PostgreSQL, two nodes ($url1, $URL), route $route: $INGEST_MESSAGES messages, batches of 1000, $CLIENTS clients"
+	run "$RES/$name.json" python3 "$BENCH_DIR/client.py" ingest --url "$url1,$URL" --token "$TOKEN" \
+		--file "$MSGS" --messages "$INGEST_MESSAGES" --batch 1000 --clients "$CLIENTS" \
+		--retry-conflicts 5 --route "$route" ||
+		say "warning: ingest through two nodes failed: $(cat "$RES/$name.json")"
+	stop_pid "$pid1"
+	stop_pid "$SERVER_PID"
+	pg_counts "$db" >"$RES/${name}_db.json"
+	say "  stored: $(cat "$RES/${name}_db.json")"
+	python3 - "$RES/pg_ingest_db.json" "$RES/${name}_db.json" <<'EOF' ||
+import json, sys
+one, two = (json.load(open(p)) for p in sys.argv[1:3])
+diff = {k: (one[k], two[k]) for k in ("messages", "conversations", "contacts") if one[k] != two[k]}
+sys.exit("bench: one node vs two nodes (%s): %s" % (sys.argv[2], diff) if diff else 0)
+EOF
+		say "warning: the two-node store differs from the one-node store"
 }
 
 # ---------------------------------------------------------------- preparation
@@ -285,19 +440,23 @@ cpu_ticks() {
 	echo "$total"
 }
 
-# run_wrk NAME URL PID [HEADER]: wrk -t2 -c32 into $RES/wrk_NAME.json, with the
-# CPU time that PID (and its children) spent per request.
+# run_wrk NAME URL PID [HEADER]: wrk -t2 -c32 into $RES/NAME.json, with the
+# CPU time that PID (and its children) spent per request; and with DB_PID set,
+# that of the database server (the postmaster and its backends).
 run_wrk() {
-	local name=$1 url=$2 pid=$3 out=$TMP/wrk_$1.txt c0 c1
+	local name=$1 url=$2 pid=$3 out=$TMP/$1.txt c0 c1 d0=0 d1=0
 	shift 3
 	say "wrk -t2 -c32 -d${WRK_SECONDS}s $url"
 	c0=$(cpu_ticks "$pid")
+	if [ -n "${DB_PID:-}" ]; then d0=$(cpu_ticks "$DB_PID"); fi
 	run "$out" wrk -t2 -c32 -d"${WRK_SECONDS}s" --latency "$@" "$url"
 	c1=$(cpu_ticks "$pid")
-	python3 - "$out" "$((c1 - c0))" "$(getconf CLK_TCK)" >"$RES/wrk_$name.json" <<'EOF'
+	if [ -n "${DB_PID:-}" ]; then d1=$(cpu_ticks "$DB_PID"); fi
+	python3 - "$out" "$((c1 - c0))" "$(getconf CLK_TCK)" "${DB_PID:+$((d1 - d0))}" >"$RES/$name.json" <<'EOF'
 import json, re, sys
 t = open(sys.argv[1]).read()
 ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+db_ticks = int(sys.argv[4]) if sys.argv[4:] and sys.argv[4] else None
 rps = re.search(r"Requests/sec:\s*([\d.]+)", t)
 total = re.search(r"(\d+) requests in", t)
 non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", t)
@@ -305,12 +464,13 @@ p = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", t, re.M))
 n = int(total.group(1)) if total else 0
 print(json.dumps({"rps": float(rps.group(1)) if rps else None, "requests": n,
                   "non2xx": int(non2xx.group(1)) if non2xx else 0, "p50": p.get("50"), "p99": p.get("99"),
-                  "cpu_ms_per_req": round(ticks * 1000.0 / hz / n, 4) if n else None}))
+                  "cpu_ms_per_req": round(ticks * 1000.0 / hz / n, 4) if n else None,
+                  "db_cpu_ms_per_req": round(db_ticks * 1000.0 / hz / n, 4) if n and db_ticks is not None else None}))
 EOF
-	say "  $(cat "$RES/wrk_$name.json")"
+	say "  $(cat "$RES/$name.json")"
 }
-run_wrk inbox "$URL$INBOX_PATH" "$SERVER_PID" -H "Authorization: Bearer $TOKEN"
-run_wrk nginx "http://127.0.0.1:$NGINX_PORT/inbox.json" "$NGINX_PID"
+run_wrk wrk_inbox "$URL$INBOX_PATH" "$SERVER_PID" -H "Authorization: Bearer $TOKEN"
+run_wrk wrk_nginx "http://127.0.0.1:$NGINX_PORT/inbox.json" "$NGINX_PID"
 stop_pid "$NGINX_PID"
 
 # ---------------------------------------------------------------- 5: peak RSS
@@ -318,36 +478,95 @@ rss_json "$SERVER_PID" "$RES/rss.json"
 say "server memory: $(cat "$RES/rss.json")"
 stop_pid "$SERVER_PID"
 
-# What the server logged: warnings, errors, slow requests (the log has ms per request).
-python3 - "$TMP" >"$RES/serverlog.json" <<'EOF'
-import collections, glob, json, re, sys
-warn, err, slow = collections.Counter(), collections.Counter(), collections.Counter()
-status = collections.Counter()
-for path in glob.glob(sys.argv[1] + "/*.server.log"):
-    for line in open(path, errors="replace"):
-        m = re.search(r"level=(\w+) event=(\S+)", line)
-        if not m:
-            continue
-        level, event = m.groups()
-        if level == "warn":
-            warn[event] += 1
-        elif level == "error":
-            err[event] += 1
-        if event == "http.request":
-            st = re.search(r" status=(\d+)", line).group(1)
-            p = re.search(r" path=(\S+)", line).group(1)
-            ms = int(re.search(r" ms=(\d+)", line).group(1))
-            status[st] += 1
-            if ms >= 50 and not p.endswith("/messages"):
-                slow[p] += 1
-print(json.dumps({"warnings": dict(warn), "errors": dict(err), "status": dict(status),
-                  "slow_reads_50ms": dict(slow)}))
-EOF
+serverlog_json "$RES/serverlog.json" "$TMP"/*.server.log
 say "server log: $(cat "$RES/serverlog.json")"
-for f in "$TMP"/*.server.log; do
-	grep -E 'level=(warn|error)' "$f" | head -n 5 | sed "s|^|bench: $(basename "$f"): |" >&2 || true
-done
 
-printf '{"start": %s, "before_reads": %s, "end": %s, "cpus": %s}\n' "$LOAD_START" "$LOAD_READS" \
-	"$(cut -d' ' -f1 /proc/loadavg)" "$(nproc)" >"$RES/load.json"
+# ---------------------------------------------------------------- 6: PostgreSQL
+# The same ingest and read figures with the database in PostgreSQL (a cluster
+# of its own, durable), and ingest through two nodes on one database.
+LOAD_PG=null LOAD_PG_READS=null
+if [ "$PG" = 1 ]; then
+	LOAD_PG=$(cut -d' ' -f1 /proc/loadavg)
+	pg_start
+	pg_sql postgres "SELECT json_build_object('version', current_setting('server_version'),
+		'fsync', current_setting('fsync'), 'synchronous_commit', current_setting('synchronous_commit'),
+		'full_page_writes', current_setting('full_page_writes'), 'wal_sync_method', current_setting('wal_sync_method'),
+		'shared_buffers', current_setting('shared_buffers'), 'max_wal_size', current_setting('max_wal_size'))" \
+		>"$RES/pg_settings.json"
+	say "PostgreSQL on 127.0.0.1:$PG_PORT: $(cat "$RES/pg_settings.json")"
+	[ "$(pg_sql postgres "SELECT current_setting('fsync') = 'on' AND current_setting('synchronous_commit') = 'on'")" = t ] ||
+		die "the PostgreSQL cluster is not durable (fsync and synchronous_commit must be on)"
+
+	# 6a: ingest into a fresh database through one node, as the SQLite ingest run
+	pg_newdb bench_ingest
+	new_install pg-ingest "$PG_DB_URL"
+	start_server
+	say "PostgreSQL, HTTP ingest: $INGEST_MESSAGES messages, batches of 1000, $CLIENTS clients"
+	run "$RES/pg_ingest.json" python3 "$BENCH_DIR/client.py" ingest --url "$URL" --token "$TOKEN" \
+		--file "$MSGS" --messages "$INGEST_MESSAGES" --batch 1000 --clients "$CLIENTS"
+	rss_json "$SERVER_PID" "$RES/pg_ingest_rss.json"
+	stop_pid "$SERVER_PID"
+	pg_counts bench_ingest >"$RES/pg_ingest_db.json"
+	say "  stored: $(cat "$RES/pg_ingest_db.json")"
+
+	# 6b: the same messages into another fresh database (none is a duplicate
+	# there) through two nodes: a second data folder with copies of
+	# cluetrain.conf and secret.key. The clients split between the nodes and
+	# take the next batch, so both nodes store messages of the same contacts
+	# and conversations at once (pg_two_nodes); and, as a second figure, each
+	# message goes to the node its author is routed to, so the nodes share no
+	# contact or conversation (pg_two_nodes_by_author).
+	two_nodes bench_two_nodes pg_two_nodes any
+	two_nodes bench_two_nodes_by_author pg_two_nodes_by_author author
+
+	# 6c: the large store, loaded and resolved as the SQLite one
+	pg_newdb bench_store
+	new_install pg-store "$PG_DB_URL"
+	say "PostgreSQL: loading $MESSAGES messages"
+	t0=$(date +%s.%N)
+	method=import
+	if ! run "$TMP/pg-import.log" "$CLUETRAIN" import --data "$DATA" "$MSGS" 2>"$TMP/pg-import.err"; then
+		tail -n 5 "$TMP/pg-import.log" "$TMP/pg-import.err" >&2
+		say "cluetrain import failed: loading over HTTP instead"
+		rm -rf "$DATA"
+		pg_sql postgres "DROP DATABASE bench_store"
+		pg_newdb bench_store
+		new_install pg-store "$PG_DB_URL"
+		method=http
+		start_server
+		run "$RES/pg_load.json" python3 "$BENCH_DIR/client.py" ingest --url "$URL" --token "$TOKEN" \
+			--file "$MSGS" --messages "$MESSAGES" --batch 1000 --clients "$CLIENTS"
+		stop_pid "$SERVER_PID"
+	fi
+	t1=$(date +%s.%N)
+	say "resolving older conversations, then VACUUM ANALYZE (what autovacuum does in time)"
+	pg_sql bench_store "UPDATE conversations SET status = 'resolved', resolved_at = last_activity_at + 3600000
+		WHERE id % 10 <> 0 AND last_activity_at < (SELECT max(last_activity_at) FROM conversations) - 14 * 86400000" \
+		"VACUUM ANALYZE" >/dev/null
+	python3 - "$(pg_counts bench_store)" "$method" "$t0" "$t1" >"$RES/pg_store.json" <<'EOF'
+import json, sys
+d, method, t0, t1 = json.loads(sys.argv[1]), sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+d.update({"method": method, "seconds": round(t1 - t0, 1), "msgs_per_s": round(d["messages"] / (t1 - t0), 1)})
+print(json.dumps(d))
+EOF
+	say "  $(cat "$RES/pg_store.json")"
+
+	start_server
+	say "server on $URL (pid $SERVER_PID), database bench_store"
+	LOAD_PG_READS=$(cut -d' ' -f1 /proc/loadavg)
+	run "$RES/pg_list.json" python3 "$BENCH_DIR/client.py" latency --url "$URL" --token "$TOKEN" \
+		--mode list --requests "$LIST_REQUESTS"
+	run "$RES/pg_search.json" python3 "$BENCH_DIR/client.py" latency --url "$URL" --token "$TOKEN" \
+		--mode search --requests "$SEARCH_REQUESTS"
+	DB_PID=$PG_PID run_wrk pg_wrk_inbox "$URL$INBOX_PATH" "$SERVER_PID" -H "Authorization: Bearer $TOKEN"
+	rss_json "$SERVER_PID" "$RES/pg_rss.json"
+	say "server memory: $(cat "$RES/pg_rss.json")"
+	stop_pid "$SERVER_PID"
+	serverlog_json "$RES/pg_serverlog.json" "$TMP"/pg[-_]*.server.log
+	say "server log (PostgreSQL): $(cat "$RES/pg_serverlog.json")"
+	pg_stop
+fi
+
+printf '{"start": %s, "before_reads": %s, "before_pg": %s, "before_pg_reads": %s, "end": %s, "cpus": %s}\n' \
+	"$LOAD_START" "$LOAD_READS" "$LOAD_PG" "$LOAD_PG_READS" "$(cut -d' ' -f1 /proc/loadavg)" "$(nproc)" >"$RES/load.json"
 python3 "$BENCH_DIR/client.py" report "$RES"
