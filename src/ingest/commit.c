@@ -10,8 +10,23 @@
  * channel; the conversation of the message named by in_reply_to; the
  * contact's latest conversation on the channel unless it was resolved
  * longer ago than the re-open window; otherwise a new conversation.
+ *
+ * Locking, with several nodes on one PostgreSQL database: two nodes storing
+ * batches of the same customers lock the same identities and conversations,
+ * and in different orders they deadlock. So before a batch is stored, its
+ * authors' identities are locked (store_row_lock_clause) or, for a new
+ * author, inserted, sorted by (channel, author id): one global order, in
+ * which the second transaction waits for the first instead of deadlocking
+ * with it (store.c relies on this when it retries a lost deadlock). Then the
+ * messages are stored in batch order (ids rise with it, as threading and
+ * search expect), each with its author's identity as found there (looked up
+ * once per author, not per message), and a conversation of a customer is
+ * only changed under that customer's lock. What the order leaves open: a
+ * conversation shared by customers (a thread_id or in_reply_to across
+ * authors) is changed under another customer's lock.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/timeutil.h"
@@ -50,10 +65,28 @@ static const char SQL_CONVERSATION_TOUCH[] =
 	" snippet = substr($3, 1, 200), message_count = message_count + 1,"
 	" status = 'open', resolved_at = NULL, snoozed_until = NULL WHERE id = $1";
 
+/* An author of the batch: the identity as this write found or made it. */
+typedef struct author_state {
+	int known; /* identity_id, contact_id, name and handle are set */
+	int64_t identity_id, contact_id;
+	char *name, *handle; /* as stored now, "" for none; owned */
+} author_state;
+
 typedef struct commit_ctx {
 	ingest_batch *batch;
 	const ingest_limits *lim;
 	int64_t now;
+	/* The authors, sorted (worked out by plan_authors before the write):
+	 * author k's messages are by_author[runs[k] .. runs[k + 1]), in batch
+	 * order; author_of[i] is message i's k. copy[i]: an earlier message of
+	 * the batch has message i's channel and external_id. */
+	size_t *by_author, *runs, *author_of, n_authors;
+	unsigned char *copy;
+	/* Set by lock_authors: each author's identity; fresh[i]: message i was
+	 * found not stored before. */
+	author_state *authors;
+	unsigned char *fresh;
+	char identity_sql[256]; /* SQL_IDENTITY_BY_EXTERNAL, locking the row */
 } commit_ctx;
 
 static ct_err find_int(store_conn *c, const char *sql, int64_t a, const char *b, int64_t *out)
@@ -69,42 +102,16 @@ static ct_err find_int(store_conn *c, const char *sql, int64_t a, const char *b,
 	return store_one_int(st, out);
 }
 
-/* The contact behind the author, created on first sight; updates a changed name. */
-static ct_err resolve_identity(store_conn *c, int64_t now, int64_t channel_id,
-			       const ingest_message *m, int64_t *identity_id, int64_t *contact_id)
+/* A new contact and its identity for m's author. */
+static ct_err insert_identity(store_conn *c, const commit_ctx *x, int64_t channel_id,
+			      const ingest_message *m, int64_t *identity_id, int64_t *contact_id)
 {
-	store_stmt *st = store_prepare(c, SQL_IDENTITY_BY_EXTERNAL);
-	if (!st)
-		return CT_ERR_STORE;
-	store_bind_int(st, 1, channel_id);
-	store_bind_text(st, 2, m->author_id);
-	int rc = store_step(st);
-	if (rc == STORE_ROW) {
-		*identity_id = store_col_int(st, 0);
-		*contact_id = store_col_int(st, 1);
-		int changed = (m->author_name && strcmp(m->author_name, store_col_text(st, 2))) ||
-			      (m->author_handle && strcmp(m->author_handle, store_col_text(st, 3)));
-		store_reset(st);
-		if (!changed)
-			return CT_OK;
-		st = store_prepare(c, SQL_IDENTITY_UPDATE);
-		if (!st)
-			return CT_ERR_STORE;
-		store_bind_int(st, 1, *identity_id);
-		store_bind_text(st, 2, m->author_name);
-		store_bind_text(st, 3, m->author_handle);
-		return store_run(st);
-	}
-	ct_err err = rc == STORE_ERROR ? store_stmt_error(st) : CT_OK;
-	store_reset(st);
-	if (err)
-		return err;
-	st = store_prepare(c, SQL_CONTACT_INSERT);
+	store_stmt *st = store_prepare(c, SQL_CONTACT_INSERT);
 	if (!st)
 		return CT_ERR_STORE;
 	store_bind_text(st, 1, m->author_name ? m->author_name : m->author_handle);
-	store_bind_int(st, 2, now);
-	err = store_one_int(st, contact_id);
+	store_bind_int(st, 2, x->now);
+	ct_err err = store_one_int(st, contact_id);
 	if (err)
 		return err;
 	st = store_prepare(c, SQL_IDENTITY_INSERT);
@@ -115,7 +122,7 @@ static ct_err resolve_identity(store_conn *c, int64_t now, int64_t channel_id,
 	store_bind_text(st, 3, m->author_id);
 	store_bind_text(st, 4, m->author_handle);
 	store_bind_text(st, 5, m->author_name);
-	store_bind_int(st, 6, now);
+	store_bind_int(st, 6, x->now);
 	return store_one_int(st, identity_id);
 }
 
@@ -238,7 +245,8 @@ static ct_err find_duplicate(store_conn *c, const ingest_message *m, ingest_resu
 	return err;
 }
 
-static ct_err commit_one(store_conn *c, commit_ctx *x, size_t i)
+/* The channel of message i, which the token must be allowed to write to. */
+static ct_err check_channel(store_conn *c, commit_ctx *x, size_t i)
 {
 	ingest_batch *b = x->batch;
 	const ingest_message *m = &b->msgs[i];
@@ -258,37 +266,217 @@ static ct_err commit_one(store_conn *c, commit_ctx *x, size_t i)
 		buf_puts(&b->err_msg, "this token may only write to its own channel");
 		return CT_ERR_FORBIDDEN;
 	}
-	if (!err)
-		err = find_duplicate(c, m, r);
-	if (err || r->duplicate)
-		return err;
-	int64_t identity_id = 0, contact_id = 0;
-	err = resolve_identity(c, x->now, r->channel_id, m, &identity_id, &contact_id);
-	if (!err)
-		err = find_conversation(c, x, m, r->channel_id, contact_id, &r->conversation_id);
-	if (!err && !r->conversation_id) {
-		err = insert_conversation(c, m, r->channel_id, contact_id, &r->conversation_id);
-		r->new_conversation = 1;
-	}
-	if (!err)
-		err = insert_message(c, m, x->now, identity_id, r);
 	return err;
 }
 
-static ct_err commit_batch(store_conn *c, void *arg)
+/* Replace *slot (owned) by a copy of text. */
+static void set_text(char **slot, const char *text)
 {
-	commit_ctx *x = arg;
-	for (size_t i = 0; i < x->batch->n; i++) {
-		memset(&x->batch->results[i], 0, sizeof(x->batch->results[i]));
-		ct_err err = commit_one(c, x, i);
+	free(*slot);
+	*slot = xstrdup(text);
+}
+
+/* A new contact and identity for author a from message i. */
+static ct_err create_author(store_conn *c, const commit_ctx *x, author_state *a, size_t i)
+{
+	const ingest_message *m = &x->batch->msgs[i];
+	ct_err err = insert_identity(c, x, x->batch->results[i].channel_id, m, &a->identity_id,
+				     &a->contact_id);
+	if (err)
+		return err;
+	a->known = 1;
+	set_text(&a->name, m->author_name ? m->author_name : "");
+	set_text(&a->handle, m->author_handle ? m->author_handle : "");
+	return CT_OK;
+}
+
+/* Author a wrote message m: store a changed name or handle. */
+static ct_err update_author(store_conn *c, author_state *a, const ingest_message *m)
+{
+	if (!(m->author_name && strcmp(m->author_name, a->name)) &&
+	    !(m->author_handle && strcmp(m->author_handle, a->handle)))
+		return CT_OK;
+	store_stmt *st = store_prepare(c, SQL_IDENTITY_UPDATE);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, a->identity_id);
+	store_bind_text(st, 2, m->author_name);
+	store_bind_text(st, 3, m->author_handle);
+	ct_err err = store_run(st);
+	if (!err && m->author_name)
+		set_text(&a->name, m->author_name);
+	if (!err && m->author_handle)
+		set_text(&a->handle, m->author_handle);
+	return err;
+}
+
+/*
+ * Lock the identities of the batch's authors in the global order (see the top
+ * of this file) and keep them in x->authors; insert those of new authors, from
+ * the message that creates them: the author's first one that is no copy of
+ * an earlier message, in the batch or stored (a resent message changes
+ * nothing, also not for a customer erased meanwhile). After check_channel
+ * (it needs the channel ids).
+ */
+static ct_err lock_authors(store_conn *c, commit_ctx *x)
+{
+	ingest_batch *b = x->batch;
+	memset(x->fresh, 0, b->n);
+	for (size_t k = 0; k < x->n_authors; k++) {
+		author_state *a = &x->authors[k];
+		a->known = 0;
+		size_t first = x->by_author[x->runs[k]];
+		store_stmt *st = store_prepare(c, x->identity_sql);
+		if (!st)
+			return CT_ERR_STORE;
+		store_bind_int(st, 1, b->results[first].channel_id);
+		store_bind_text(st, 2, b->msgs[first].author_id);
+		int rc = store_step(st);
+		if (rc == STORE_ROW) {
+			a->known = 1;
+			a->identity_id = store_col_int(st, 0);
+			a->contact_id = store_col_int(st, 1);
+			set_text(&a->name, store_col_text(st, 2));
+			set_text(&a->handle, store_col_text(st, 3));
+		}
+		ct_err err = rc == STORE_ERROR ? store_stmt_error(st) : CT_OK;
+		store_reset(st);
+		for (size_t j = x->runs[k]; !err && !a->known && j < x->runs[k + 1]; j++) {
+			size_t i = x->by_author[j];
+			ingest_result stored = {.channel_id = b->results[i].channel_id};
+			if (x->copy[i])
+				continue;
+			err = find_duplicate(c, &b->msgs[i], &stored);
+			if (err || stored.duplicate)
+				continue;
+			x->fresh[i] = 1;
+			err = create_author(c, x, a, i);
+		}
 		if (err)
 			return err;
 	}
 	return CT_OK;
 }
 
+/* Store message i (its channel checked, its author locked): the author's
+ * name, the conversation, the message. */
+static ct_err commit_one(store_conn *c, commit_ctx *x, size_t i)
+{
+	ingest_batch *b = x->batch;
+	const ingest_message *m = &b->msgs[i];
+	ingest_result *r = &b->results[i];
+	ct_err err = x->fresh[i] ? CT_OK : find_duplicate(c, m, r);
+	if (err || r->duplicate)
+		return err;
+	author_state *a = &x->authors[x->author_of[i]];
+	/* Not stored before, so lock_authors found or made the identity; but
+	 * should it not have, this message makes it. */
+	err = a->known ? update_author(c, a, m) : create_author(c, x, a, i);
+	if (!err)
+		err = find_conversation(c, x, m, r->channel_id, a->contact_id, &r->conversation_id);
+	if (!err && !r->conversation_id) {
+		err = insert_conversation(c, m, r->channel_id, a->contact_id, &r->conversation_id);
+		r->new_conversation = 1;
+	}
+	if (!err)
+		err = insert_message(c, m, x->now, a->identity_id, r);
+	return err;
+}
+
+/* The write function; may run more than once (see store.h). */
+static ct_err commit_batch(store_conn *c, void *arg)
+{
+	commit_ctx *x = arg;
+	ingest_batch *b = x->batch;
+	snprintf(x->identity_sql, sizeof(x->identity_sql), "%s%s", SQL_IDENTITY_BY_EXTERNAL,
+		 store_row_lock_clause(c));
+	for (size_t i = 0; i < b->n; i++) {
+		memset(&b->results[i], 0, sizeof(b->results[i]));
+		ct_err err = check_channel(c, x, i);
+		if (err)
+			return err;
+	}
+	ct_err err = lock_authors(c, x);
+	for (size_t i = 0; !err && i < b->n; i++)
+		err = commit_one(c, x, i);
+	return err;
+}
+
+/* ---- Planning the locks, before the write ------------------------------- */
+
+/* A message by what it is sorted on: (channel, a key: author or external
+ * id), then its index. Strings are borrowed from the batch. */
+typedef struct sort_item {
+	const char *channel, *key;
+	size_t msg;
+} sort_item;
+
+static int same_key(const sort_item *a, const sort_item *b)
+{
+	return strcmp(a->channel, b->channel) == 0 && strcmp(a->key, b->key) == 0;
+}
+
+static int item_cmp(const void *pa, const void *pb)
+{
+	const sort_item *a = pa, *b = pb;
+	int d = strcmp(a->channel, b->channel);
+	if (!d)
+		d = strcmp(a->key, b->key);
+	return d ? d : a->msg < b->msg ? -1 : a->msg > b->msg;
+}
+
+/* Fill x's sorted authors and copy flags for x->batch (see commit_ctx); the
+ * arrays are x's, freed by plan_free. On the caller's thread, not the
+ * writer's. */
+static void plan_authors(commit_ctx *x)
+{
+	const ingest_batch *b = x->batch;
+	size_t n = b->n;
+	x->by_author = xcalloc(n + 1, sizeof(size_t));
+	x->runs = xcalloc(n + 1, sizeof(size_t));
+	x->author_of = xcalloc(n + 1, sizeof(size_t));
+	x->copy = xcalloc(n + 1, 1);
+	x->fresh = xcalloc(n + 1, 1);
+	sort_item *items = xcalloc(n + 1, sizeof(*items));
+	for (size_t i = 0; i < n; i++)
+		items[i] = (sort_item){b->msgs[i].channel, b->msgs[i].external_id, i};
+	qsort(items, n, sizeof(*items), item_cmp);
+	for (size_t i = 1; i < n; i++)
+		x->copy[items[i].msg] = same_key(&items[i - 1], &items[i]);
+	for (size_t i = 0; i < n; i++)
+		items[i] = (sort_item){b->msgs[i].channel, b->msgs[i].author_id, i};
+	qsort(items, n, sizeof(*items), item_cmp);
+	x->n_authors = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || !same_key(&items[i - 1], &items[i]))
+			x->runs[x->n_authors++] = i;
+		x->by_author[i] = items[i].msg;
+		x->author_of[items[i].msg] = x->n_authors - 1;
+	}
+	x->runs[x->n_authors] = n;
+	x->authors = xcalloc(x->n_authors + 1, sizeof(*x->authors));
+	free(items);
+}
+
+static void plan_free(commit_ctx *x)
+{
+	for (size_t k = 0; k < x->n_authors; k++) {
+		free(x->authors[k].name);
+		free(x->authors[k].handle);
+	}
+	free(x->authors);
+	free(x->by_author);
+	free(x->runs);
+	free(x->author_of);
+	free(x->copy);
+	free(x->fresh);
+}
+
 ct_err ingest_commit(store *s, const ingest_limits *lim, ingest_batch *b)
 {
-	commit_ctx x = {b, lim, time_now_ms()};
-	return store_write(s, commit_batch, &x);
+	commit_ctx x = {.batch = b, .lim = lim, .now = time_now_ms()};
+	plan_authors(&x);
+	ct_err err = store_write(s, commit_batch, &x);
+	plan_free(&x);
+	return err;
 }

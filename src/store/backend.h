@@ -34,9 +34,10 @@ struct store_stmt {
 
 struct store_ops {
 	const char *name;
-	const char *begin_write;   /* starts a write transaction */
-	const char *before_commit; /* run last in each write transaction, or NULL */
-	const char *lock_clause;   /* see store_lock_clause() */
+	const char *begin_write;     /* starts a write transaction */
+	const char *before_commit;   /* run last in each write transaction, or NULL */
+	const char *lock_clause;     /* see store_lock_clause() */
+	const char *row_lock_clause; /* see store_row_lock_clause() */
 	/* Open one connection; writer=1 for the writer. NULL with *msg on error. */
 	store_conn *(*conn_open)(store *s, const store_options *opt, int writer, buf *msg);
 	void (*conn_close)(store_conn *c);

@@ -661,6 +661,7 @@ const store_ops store_pg_ops = {
 	.begin_write = "BEGIN",
 	.before_commit = "NOTIFY " PG_CHANNEL_CHANGED,
 	.lock_clause = " FOR UPDATE SKIP LOCKED",
+	.row_lock_clause = " FOR NO KEY UPDATE",
 	.conn_open = pg_conn_open,
 	.conn_close = pg_conn_close,
 	.prepare = pg_prepare,

@@ -407,6 +407,7 @@ const store_ops store_sqlite_ops = {
 	.begin_write = "BEGIN IMMEDIATE",
 	.before_commit = NULL,
 	.lock_clause = "",
+	.row_lock_clause = "",
 	.retryable = NULL,
 	.conn_open = sqlite_conn_open,
 	.conn_close = sqlite_conn_close,

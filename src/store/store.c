@@ -13,9 +13,22 @@
  * index dearly. Only when a function fails is the transaction rolled back and
  * the group replayed with a savepoint around each function, so that the
  * failing one leaves nothing behind and the others still commit. A write
- * function may therefore run twice: it must set its outputs afresh. With
- * PostgreSQL a group that lost a deadlock to another node's transaction is
- * run again, up to MAX_RETRIES times.
+ * function may therefore run twice (or more): it must set its outputs afresh.
+ *
+ * With PostgreSQL, other nodes write to the same rows. A function that ran
+ * into a unique key another node inserted meanwhile runs once more inside its
+ * savepoint (now it finds the row). A group that lost a deadlock (or a
+ * serialisation failure) to another node's transaction is not run again as a
+ * group: each of its requests then runs in a transaction of its own, again
+ * after a random pause while it keeps losing, up to MAX_ATTEMPTS times. Why:
+ * a write takes its contended locks in one global order (ingest locks a
+ * batch's customers first, sorted, see ingest/commit.c), so two transactions
+ * of one request each, on any nodes, wait for each other in that order and
+ * do not deadlock. A group of several requests takes the order once per
+ * request, out of order as a whole: run again as a group, it would meet the
+ * other node's group the same way again. A request that loses once more
+ * (to another node's group, or over a conversation that customers share)
+ * pauses for a random time, so that the nodes fall out of step.
  */
 #include "store/store.h"
 
@@ -24,13 +37,20 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "store/backend.h"
 #include "store/fts_stem.h"
 #include "store/pg.h"
 
-#define MAX_RETRIES 5
+/* Transactions tried for one request after its group lost a deadlock. */
+#define MAX_ATTEMPTS 10
+/* The pause before the next attempt is random, below BACKOFF_MS << attempt,
+ * at most BACKOFF_CAP_MS. */
+#define BACKOFF_MS 10
+#define BACKOFF_CAP_MS 1000
 
 typedef struct write_req {
 	store_write_fn fn;
@@ -49,6 +69,7 @@ struct store {
 	_Atomic uint64_t generation; /* bumped after each commit */
 
 	pthread_t writer_thread;
+	uint64_t jitter;         /* state of the writer's random pauses (xorshift) */
 	pthread_mutex_t lock;    /* guards queue, stopping, done flags */
 	pthread_cond_t queued;   /* the writer waits for work */
 	pthread_cond_t finished; /* callers wait for their group */
@@ -71,23 +92,27 @@ static int retry_kind(store *s)
 
 /* Run one request inside a savepoint; roll the savepoint back when it fails.
  * A function that ran into a row another node inserted meanwhile runs once
- * more: now it sees the row. */
-static void run_in_savepoint(store *s, write_req *r)
+ * more: now it sees the row. Returns the kind of its failure (enum
+ * store_retry): STORE_RETRY_TRANSACTION when it lost a deadlock, which only
+ * another transaction resolves. */
+static int run_in_savepoint(store *s, write_req *r)
 {
 	if (s->ops->exec(s->writer, "SAVEPOINT w") != CT_OK) {
 		r->result = CT_ERR_STORE;
-		return;
+		return retry_kind(s);
 	}
+	int kind = STORE_RETRY_NONE;
 	for (int again = 1;; again = 0) {
 		r->result = r->fn(s->writer, r->ctx);
 		if (r->result == CT_OK)
 			break;
-		int kind = retry_kind(s);
+		kind = retry_kind(s);
 		s->ops->exec(s->writer, "ROLLBACK TO w");
 		if (!again || kind != STORE_RETRY_FUNCTION)
 			break;
 	}
 	s->ops->exec(s->writer, "RELEASE w");
+	return kind;
 }
 
 /* Run every function of the group without savepoints; 1 when all succeeded. */
@@ -114,7 +139,8 @@ static int roll_back(store *s)
  * failed and others share the group, or another node's row was in its way)
  * with a savepoint around each. CT_OK when committed; CT_ERR_NOT_FOUND when a
  * lone function failed (its result is the answer; nothing is left); another
- * error when the transaction failed, *retry set when running it again helps.
+ * error when the transaction failed, *retry set when it lost a deadlock (or a
+ * serialisation failure) and running it again helps.
  */
 static ct_err run_transaction(store *s, write_req *group, int *retry)
 {
@@ -129,34 +155,89 @@ static ct_err run_transaction(store *s, write_req *group, int *retry)
 			return CT_ERR_NOT_FOUND;
 		err = s->ops->exec(s->writer, s->ops->begin_write);
 		for (write_req *r = group; err == CT_OK && r; r = r->next)
-			run_in_savepoint(s, r);
+			if (run_in_savepoint(s, r) == STORE_RETRY_TRANSACTION) {
+				*retry = 1; /* it lost a deadlock: give up the group */
+				err = CT_ERR_STORE;
+			}
 	}
 	if (err == CT_OK && s->ops->before_commit)
 		err = s->ops->exec(s->writer, s->ops->before_commit);
 	if (err == CT_OK)
 		err = s->ops->exec(s->writer, "COMMIT");
-	if (err != CT_OK)
-		*retry = roll_back(s) == STORE_RETRY_TRANSACTION;
+	if (err != CT_OK && roll_back(s) == STORE_RETRY_TRANSACTION)
+		*retry = 1;
 	return err;
 }
 
-/* Run a whole group in one transaction and commit it. */
-static void run_group(store *s, write_req *group)
+/* A random pause of the writer before attempt (2, 3, ...) of a request that
+ * lost a deadlock, so that the nodes involved do not meet again in step. */
+static void back_off(store *s, int attempt)
 {
-	ct_err err;
-	int retry = 0;
-	for (int attempt = 0;; attempt++) {
-		err = run_transaction(s, group, &retry);
-		if (err == CT_OK || err == CT_ERR_NOT_FOUND || !retry || attempt == MAX_RETRIES)
-			break;
-		log_warn("store.retry", LOG_I("attempt", attempt + 1));
-	}
+	uint64_t x = s->jitter;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	s->jitter = x;
+	int shift = attempt < 8 ? attempt : 8;
+	uint64_t limit_ms = (uint64_t)BACKOFF_MS << shift;
+	if (limit_ms > BACKOFF_CAP_MS)
+		limit_ms = BACKOFF_CAP_MS;
+	uint64_t us = x % (limit_ms * 1000) + 1;
+	struct timespec ts = {.tv_sec = (time_t)(us / 1000000),
+			      .tv_nsec = (long)(us % 1000000) * 1000};
+	nanosleep(&ts, NULL);
+}
+
+/* The outcome of one committed transaction, or of one that failed for good:
+ * every request in group gets CT_ERR_STORE then. */
+static void settle(store *s, write_req *group, ct_err err)
+{
 	if (err == CT_OK) {
 		atomic_fetch_add(&s->generation, 1);
 	} else if (err != CT_ERR_NOT_FOUND) {
 		log_error("store.commit_failed", LOG_S("backend", s->ops->name));
 		for (write_req *r = group; r; r = r->next)
 			r->result = CT_ERR_STORE;
+	}
+}
+
+/* Run one request of a group that lost a deadlock in a transaction of its
+ * own, again (after a random pause) while it keeps losing, at most
+ * MAX_ATTEMPTS times. */
+static void run_alone(store *s, write_req *r)
+{
+	write_req *next = r->next;
+	r->next = NULL; /* a group of one; the caller's list is restored below */
+	ct_err err;
+	int retry = 0;
+	for (int attempt = 1;; attempt++) {
+		if (attempt > 1)
+			back_off(s, attempt);
+		err = run_transaction(s, r, &retry);
+		if (err == CT_OK || err == CT_ERR_NOT_FOUND || !retry || attempt == MAX_ATTEMPTS)
+			break;
+		log_warn("store.retry", LOG_S("run", "alone"), LOG_I("attempt", attempt));
+	}
+	settle(s, r, err);
+	r->next = next;
+}
+
+/* Run a whole group in one transaction and commit it; after a lost deadlock,
+ * each request in a transaction of its own. Then wake the callers. */
+static void run_group(store *s, write_req *group)
+{
+	int retry = 0;
+	ct_err err = run_transaction(s, group, &retry);
+	if (err != CT_OK && retry) {
+		int n = 0;
+		for (write_req *r = group; r; r = r->next)
+			n++;
+		log_warn("store.retry", LOG_S("run", "one request per transaction"),
+			 LOG_I("requests", n));
+		for (write_req *r = group; r; r = r->next)
+			run_alone(s, r);
+	} else {
+		settle(s, group, err);
 	}
 	pthread_mutex_lock(&s->lock);
 	for (write_req *r = group; r; r = r->next)
@@ -226,6 +307,9 @@ ct_err store_open(const store_options *opt, store **out, buf *msg)
 	s->ops = store_is_url(opt->database) ? &store_pg_ops : &store_sqlite_ops;
 	s->opt = *opt;
 	s->opt.database = xstrdup(opt->database);
+	/* Seeded apart on every node (time, process), never 0 (xorshift). */
+	s->jitter = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)s;
+	s->jitter |= 1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->queued, NULL);
 	pthread_cond_init(&s->finished, NULL);
@@ -323,6 +407,11 @@ int store_is_shared(store *s)
 const char *store_lock_clause(store_conn *c)
 {
 	return c->ops->lock_clause;
+}
+
+const char *store_row_lock_clause(store_conn *c)
+{
+	return c->ops->row_lock_clause;
 }
 
 void store_bump_generation(store *s)

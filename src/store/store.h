@@ -65,7 +65,11 @@ void store_reader_release(store *s, store_conn *c);
  * A write: fn(conn, ctx) runs on the writer thread inside a savepoint of a
  * group transaction. Its return value is returned here after the commit is
  * durable; when fn fails, its changes are rolled back and the rest of the
- * group is unaffected. CT_ERR_STORE when the commit itself failed.
+ * group is unaffected. CT_ERR_STORE when the commit itself failed. fn may run
+ * more than once (a replay with savepoints; with several nodes, a group that
+ * lost a deadlock runs again one request per transaction), so it sets its
+ * outputs afresh; taking contended row locks in one global order keeps it
+ * from deadlocking again (see store.c).
  */
 typedef ct_err (*store_write_fn)(store_conn *c, void *ctx);
 ct_err store_write(store *s, store_write_fn fn, void *ctx);
@@ -147,6 +151,15 @@ ct_err store_fts_conversation_filter(store_conn *c, const char *q, int param, bu
  */
 const char *store_lock_clause(store_conn *c);
 
+/*
+ * For a SELECT from one table inside a write: the clause to append so that
+ * the rows it returns stay locked until the commit, and a write of another
+ * node that wants them waits (" FOR NO KEY UPDATE" on PostgreSQL, which still
+ * lets rows refer to them; "" on SQLite, where the single writer holds the
+ * whole database anyway).
+ */
+const char *store_row_lock_clause(store_conn *c);
+
 /* ---- Several nodes ------------------------------------------------------ */
 
 /* The name of the backend: "sqlite" or "postgres". */
@@ -173,5 +186,17 @@ void store_event_send(store *s, const char *type, const char *data);
 /* Online backup of the whole database into path, then verified by opening it
  * and checking its integrity. */
 ct_err store_backup(store *s, const char *path, buf *msg);
+
+/* ---- Search hits ------------------------------------------------------ */
+
+/*
+ * Where the words of q occur in text, as full-text search matches them (by
+ * German stem: "Stromausfall" finds "Stromausfälle", "zähler" finds
+ * "Zähler"; other words, compounds included, are not hits): the byte ranges
+ * [starts[i], ends[i]) of those words, sorted and not overlapping, at most
+ * max of them, into the caller's arrays. Returns how many were stored.
+ * Needs no connection (fts_stem.c).
+ */
+size_t store_text_hits(const char *q, const char *text, size_t *starts, size_t *ends, size_t max);
 
 #endif

@@ -12,6 +12,7 @@ Only under CLUETRAIN_TEST_PG (SQLite is one node by design); `make test`
 runs the suite once per backend.
 """
 
+import random
 import re
 import threading
 import time
@@ -20,7 +21,7 @@ import pytest
 
 import harness
 from authkit import Browser, create_user, db_value
-from harness import SLOW, EventStream, Server, message, wait_until
+from harness import SLOW, Client, EventStream, Server, message, wait_until
 
 pytestmark = pytest.mark.skipif(
     not harness.PG_ADMIN_URL,
@@ -258,3 +259,50 @@ def test_both_nodes_take_the_same_new_customers_at_once(nodes):
     assert all(c["message_count"] == 2 for c in convs), [c for c in convs if c["message_count"] != 2][:3]
     assert db_value(a, "SELECT count(*) FROM contacts") == "300"
     assert db_value(a, "SELECT count(*) FROM identities") == "300"
+
+
+def test_large_batches_of_the_same_authors_through_two_nodes(nodes):
+    """As `make bench` ingests through two nodes: four clients, two per node,
+    each sending large batches at the same time, every batch with messages of
+    the same 300 customers in an order of its own. The nodes' transactions
+    insert the same new identities and update the same conversations in
+    different orders (a group commit may hold two clients' batches), which
+    deadlocked in PostgreSQL again on every retry until the batch was answered
+    500. Every batch is accepted, and the database holds each message once,
+    each customer once, in one conversation."""
+    a, b = nodes
+    authors, clients, batches, size = 300, 4, 4, 750
+    sent, statuses, errors = [], {}, []
+    barrier = threading.Barrier(clients)
+
+    def send(k):
+        srv = (a, b)[k % 2]
+        api = Client(srv.port, srv.token, timeout=120)
+        rng = random.Random(k)
+        plan = [[message("big-%d-%d-%d" % (k, n, i), author="big-%d" % rng.randrange(authors))
+                 for i in range(size)] for n in range(batches)]
+        sent.extend(m["external_id"] for batch in plan for m in batch)
+        barrier.wait(30)
+        for n, batch in enumerate(plan):
+            try:
+                status, body = api.post("/api/v1/messages", batch)
+            except OSError as e:
+                errors.append("client %d batch %d: %r" % (k, n, e))
+                return
+            statuses[(k, n)] = status
+            if status != 201:
+                errors.append("client %d batch %d: %d %s" % (k, n, status, body))
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300 * SLOW)
+    assert not errors, (len(errors), errors[:3])
+    assert len(statuses) == clients * batches
+    assert db_value(a, "SELECT count(*) FROM messages") == str(len(sent))
+    assert db_value(a, "SELECT count(DISTINCT external_id) FROM messages") == str(len(sent))
+    assert db_value(a, "SELECT count(*) FROM identities") == str(authors)
+    assert db_value(a, "SELECT count(*) FROM contacts") == str(authors)
+    assert db_value(a, "SELECT count(*) FROM conversations") == str(authors)
+    assert db_value(a, "SELECT sum(message_count) FROM conversations") == str(len(sent))
