@@ -9,7 +9,7 @@
 
 BUILD ?= build
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl libutf8proc liboath gmime-3.0
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl libutf8proc liboath gmime-3.0 zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lstemmer -lcrack -lpthread -lm
 
@@ -33,7 +33,10 @@ SRC := $(sort $(shell find src -name '*.c'))
 LIB_SRC := $(filter-out src/main.c,$(SRC))
 OBJ := $(SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
-EMBED := $(sort $(wildcard src/store/sql/*/*.sql)) $(sort $(wildcard demo/*.jsonl))
+EMBED := $(sort $(wildcard src/store/sql/*/*.sql)) $(sort $(wildcard demo/*.jsonl)) \
+	$(sort $(wildcard web/static/*.css web/static/*.js))
+# htmx comes from npm (web/package.json); scripts/deps.sh runs npm ci.
+HTMX := web/node_modules/htmx.org/dist/htmx.min.js
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -74,10 +77,16 @@ $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
 	@$(CC) -std=c11 -O1 -Wall -Wextra -Werror -o $@ $<
 
-$(BUILD)/gen/embedded.c: $(BUILD)/tools/embed $(EMBED)
+$(BUILD)/gen/embedded.c: $(BUILD)/tools/embed $(EMBED) $(HTMX)
 	@mkdir -p $(dir $@)
 	@echo "  GEN $@"
-	@$(BUILD)/tools/embed $@ $(foreach f,$(EMBED),$(patsubst src/%,%,$(f))=$(f))
+	@$(BUILD)/tools/embed $@ $(foreach f,$(EMBED),$(patsubst src/%,%,$(f))=$(f)) \
+		web/htmx.min.js=$(HTMX)
+
+$(HTMX): web/package-lock.json
+	@echo "  NPM web/node_modules (npm ci)"
+	@npm ci --prefix web --no-audit --no-fund --silent
+	@touch $@
 
 $(BUILD)/gen/embedded.o: $(BUILD)/gen/embedded.c
 	@$(CC) -std=c11 -O1 -Isrc -c -o $@ $<

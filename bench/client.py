@@ -26,6 +26,7 @@ import itertools
 import json
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -215,6 +216,67 @@ def cmd_latency(a):
     print(json.dumps(out))
 
 
+def page_session(url, token):
+    """Make a bench user through the API, sign in through the login form;
+    (connection, headers with the session cookie)."""
+    c = conn_for(url)
+    password = "Bench-%d-Qz7-login" % os.getpid()
+    email = "bench-%d@example.org" % os.getpid()
+    body = json.dumps({"name": "Bench", "email": email, "role": "admin", "password": password})
+    c.request("POST", "/api/v1/users", body=body, headers={
+        "Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    r = c.getresponse()
+    r.read()
+    if r.status != 201:
+        raise SystemExit("bench: creating the page user: HTTP %d" % r.status)
+    form = urllib.parse.urlencode({"email": email, "password": password})
+    c.request("POST", "/login", body=form,
+              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = c.getresponse()
+    r.read()
+    cookie = (r.getheader("Set-Cookie") or "").split(";")[0]
+    if r.status != 303 or not cookie:
+        raise SystemExit("bench: login form: HTTP %d" % r.status)
+    return c, {"Cookie": cookie}
+
+
+def cmd_pages(a):
+    """Server render time of the web pages as a browser signed in with a
+    session sees it (over loopback), and the bytes of JS and CSS sent."""
+    c, headers = page_session(a.url, a.token)
+    _, first = timed_get(c, "/inbox", headers)
+    ids = re.findall(rb'data-id="(\d+)"', first)
+    conv = ids[0].decode() if ids else None
+    paths = {"inbox": "/inbox", "list": "/inbox/list", "inbox_mine": "/inbox?view=mine",
+             "search_page": "/inbox?q=strom"}
+    if conv:
+        paths["conversation"] = "/inbox/c/%s" % conv
+    for path in paths.values():  # warm up
+        for _ in range(10):
+            timed_get(c, path, headers)
+    samples = {k: [] for k in paths}
+    for i in range(a.requests):
+        k = list(paths)[i % len(paths)]
+        ms, _ = timed_get(c, paths[k], headers)
+        samples[k].append(ms)
+    out = {"pages": {k: stats_ms(v) for k, v in samples.items()}}
+    out["inbox_page_bytes"] = len(first)
+    assets, total = {}, 0
+    for url in sorted(set(re.findall(rb'(?:href|src)="(/static/[^"]+)"', first))):
+        c.request("GET", url.decode(), headers={"Accept-Encoding": "gzip"})
+        r = c.getresponse()
+        n = len(r.read())
+        assets[url.decode().split("?")[0]] = n
+        total += n
+    out["assets_gzip_bytes"] = assets
+    out["assets_gzip_total_kb"] = round(total / 1024, 1)
+    log("pages: %s; JS+CSS %.1f KB compressed" % (
+        ", ".join("%s p99 %.2f ms" % (k, v["p99_ms"]) for k, v in out["pages"].items()),
+        out["assets_gzip_total_kb"]))
+    c.close()
+    print(json.dumps(out))
+
+
 def cmd_body(a):
     c = conn_for(a.url)
     _, data = timed_get(c, a.path, {"Authorization": "Bearer " + a.token})
@@ -262,7 +324,13 @@ def cmd_report(a):
         "inbox_ratio": ratio(inbox, nginx),
         "rss_mb": get("rss", "hwm_mb"),
         "messages": get("store", "messages"),
+        "inbox_page_p50_ms": get("pages", "pages", "inbox", "p50_ms"),
+        "inbox_page_p99_ms": get("pages", "pages", "inbox", "p99_ms"),
+        "assets_gzip_kb": get("pages", "assets_gzip_total_kb"),
         # details
+        "pages": get("pages", "pages"),
+        "inbox_page_bytes": get("pages", "inbox_page_bytes"),
+        "assets_gzip_bytes": get("pages", "assets_gzip_bytes"),
         "ingest_batch100_msgs_per_s": ing100,
         "bare_loop_batch100_msgs_per_s": bare100,
         "ingest_ratio_batch100": ratio(ing100, bare100),
@@ -304,6 +372,8 @@ def cmd_report(a):
         "search_p95<=20ms": out["search_p95_ms"] is not None and out["search_p95_ms"] <= 20,
         "inbox_ratio>=0.3": (out["inbox_ratio"] or 0) >= 0.3,
         "rss<=64MB": out["rss_mb"] is not None and out["rss_mb"] <= 64,
+        "inbox_page_p99<=10ms": out["inbox_page_p99_ms"] is not None and out["inbox_page_p99_ms"] <= 10,
+        "js_css<=100KB": out["assets_gzip_kb"] is not None and out["assets_gzip_kb"] <= 100,
     }
     out["targets_met"] = checks
 
@@ -386,13 +456,18 @@ def main():
     p.add_argument("--token", required=True)
     p.add_argument("--requests", type=int, required=True)
     p.add_argument("--mode", choices=("list", "search"), required=True)
+    p = sub.add_parser("pages")
+    p.add_argument("--url", required=True)
+    p.add_argument("--token", required=True)
+    p.add_argument("--requests", type=int, required=True)
     p = sub.add_parser("body")
     for k in ("--url", "--token", "--path", "--out"):
         p.add_argument(k, required=True)
     p = sub.add_parser("report")
     p.add_argument("dir")
     a = ap.parse_args()
-    {"ingest": cmd_ingest, "latency": cmd_latency, "body": cmd_body, "report": cmd_report}[a.cmd](a)
+    {"ingest": cmd_ingest, "latency": cmd_latency, "pages": cmd_pages, "body": cmd_body,
+     "report": cmd_report}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -385,6 +385,8 @@ run "$RES/list.json" python3 "$BENCH_DIR/client.py" latency --url "$URL" --token
 	--mode list --requests "$LIST_REQUESTS"
 run "$RES/search.json" python3 "$BENCH_DIR/client.py" latency --url "$URL" --token "$TOKEN" \
 	--mode search --requests "$SEARCH_REQUESTS"
+run "$RES/pages.json" python3 "$BENCH_DIR/client.py" pages --url "$URL" --token "$TOKEN" \
+	--requests "$LIST_REQUESTS"
 
 # ---------------------------------------------------------------- 4: wrk, next to nginx
 INBOX_PATH="/api/v1/conversations?limit=50"

@@ -7,13 +7,22 @@
 #
 # Works as root or, through sudo, as a normal user. Installs nothing when
 # everything is present, so it is cheap to call before every build.
+#
+# The build embeds htmx from npm (web/package.json), so every set also needs
+# Node.js and npm: Debian's nodejs and npm are installed only when the node or
+# npm command is missing (a Node.js from elsewhere, such as NodeSource's with
+# npm bundled, is left alone), and then `npm ci` fills web/node_modules from
+# web/package-lock.json when it is missing or older than the lock file. npm
+# runs as the invoking user (under `sudo deps.sh`, as SUDO_USER), never as
+# root through sudo. The test set adds Debian's Chromium (/usr/bin/chromium)
+# for the browser tests in tests/e2e, which playwright-core drives.
 set -eu
 
 build_pkgs="make gcc pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev
 libsodium-dev libcurl4-openssl-dev libpq-dev libstemmer-dev libutf8proc-dev gettext libcrack2-dev
-cracklib-runtime liboath-dev libgmime-3.0-dev locales"
+cracklib-runtime liboath-dev libgmime-3.0-dev locales zlib1g-dev tzdata"
 test_pkgs="clang libclang-rt-14-dev llvm libcmocka-dev clang-format cppcheck python3
-python3-pytest curl sqlite3 procps postfix oathtool postgresql"
+python3-pytest curl sqlite3 procps postfix oathtool postgresql chromium"
 bench_pkgs="wrk nginx-light curl python3 sqlite3 procps postgresql"
 
 pkgs=$build_pkgs
@@ -49,6 +58,10 @@ for p in $pkgs; do
 		missing="$missing $p"
 	fi
 done
+# Commands, not packages: a node from elsewhere may bundle its own npm, and
+# Debian's npm would conflict with it.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -n "$missing" ]; then
 	echo "Installing missing Debian packages:$missing"
 	[ "$sudo" = missing ] && { echo "deps.sh: run as root or install sudo" >&2; exit 1; }
@@ -61,3 +74,24 @@ if [ -n "$missing" ]; then
 	$sudo apt-get install -y -qq --no-install-recommends $missing
 fi
 ensure_locales
+
+# web/node_modules from the lock file, when it is missing, incomplete (an
+# interrupted install) or older than the lock file (npm ci leaves its own copy
+# of the lock at node_modules/.package-lock.json).
+web_modules_stale() {
+	[ -f web/package-lock.json ] || return 1
+	[ -f web/node_modules/.package-lock.json ] || return 0
+	[ -z "$(find web/package-lock.json -newer web/node_modules/.package-lock.json)" ] || return 0
+	sed -n 's|^ *"\(node_modules/[^"]*\)": {$|\1|p' web/package-lock.json |
+		while read -r m; do [ -f "web/$m/package.json" ] || exit 1; done && return 1
+	return 0
+}
+cd "$(dirname "$0")/.."
+if web_modules_stale; then
+	echo "Installing web/node_modules (npm ci)"
+	if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+		sudo -u "$SUDO_USER" -H npm ci --prefix web --no-audit --no-fund
+	else
+		npm ci --prefix web --no-audit --no-fund
+	fi
+fi

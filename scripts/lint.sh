@@ -2,7 +2,7 @@
 # lint.sh: source rules that the compilers do not check.
 #
 #   scripts/lint.sh            every check
-#   scripts/lint.sh CHECK...   only these: banned, header, store
+#   scripts/lint.sh CHECK...   only these: banned, header, store, page
 #
 # banned  src/ calls none of sprintf vsprintf strcpy strcat strtok atoi gets
 #         (use snprintf, buf_printf, memcpy with a known length, strtol).
@@ -10,6 +10,9 @@
 #         says what the file is for.
 # store   nothing in src/ outside src/store/ includes sqlite3.h or libpq-fe.h:
 #         the rest of the program goes through store.h, whatever the backend.
+# page    page code (src/web/, except the printer html.c) writes HTML only
+#         through html_printf with a literal format: no buf_ appends, no
+#         response bodies or raw JSON set by hand (see src/web/html.h).
 #
 # Prints each offending line as file:line: message and exits 1 if any check
 # failed.
@@ -83,12 +86,30 @@ check_store() {
 	return 0
 }
 
-checks=${*:-banned header store}
+check_page() {
+	# LINT_PAGE_DIR lets the lint's own test point the check at a sample.
+	dir=${LINT_PAGE_DIR:-src/web}
+	[ -d "$dir" ] || return 0
+	find "$dir" -name '*.c' ! -name html.c | LC_ALL=C sort | xargs -r awk '
+		/^[ \t]*(\*|\/\*|\/\/)/ { next }
+		/(^|[^A-Za-z0-9_])buf_(append|puts|printf|vprintf)[ \t]*[(]/ {
+			printf "%s:%d: page code must write through html_printf\n", FILENAME, FNR; bad = 1
+		}
+		/(->|[.])body([^_A-Za-z0-9]|$)|http_(raw_json|html)[ \t]*[(]/ {
+			printf "%s:%d: page code must not set a response body by hand\n", FILENAME, FNR; bad = 1
+		}
+		/html_printf[ \t]*[(][^,]*,[ \t]*[^" \t]/ {
+			printf "%s:%d: html_printf needs a literal format\n", FILENAME, FNR; bad = 1
+		}
+		END { exit bad }'
+}
+
+checks=${*:-banned header store page}
 failed=0
 for c in $checks; do
 	case "$c" in
-	banned | header | store) ;;
-	*) echo "lint.sh: unknown check '$c' (banned, header, store)" >&2; exit 2 ;;
+	banned | header | store | page) ;;
+	*) echo "lint.sh: unknown check '$c' (banned, header, store, page)" >&2; exit 2 ;;
 	esac
 	if "check_$c"; then
 		echo "lint $c: ok"

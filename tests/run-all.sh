@@ -4,8 +4,9 @@
 # Called by `make test` (after scripts/deps.sh test). Each suite runs even when
 # an earlier one failed; its output goes to a log file, and a failing suite's
 # last lines are shown. Counting:
-#   - suites with JUnit XML (cmocka unit tests, pytest integration tests) count
-#     each test case: passed, failed (failure or error) or skipped;
+#   - suites with JUnit XML (cmocka unit tests, pytest integration tests,
+#     node's browser tests) count each test case: passed, failed (failure or
+#     error) or skipped;
 #   - every other gate (a build, lint, clang-format, cppcheck, a fuzz corpus
 #     replay or fuzz run) counts as one test, passed or failed;
 #   - a suite that should have produced XML but exited non-zero without a
@@ -18,6 +19,12 @@
 #                        $BUILD-asan and $BUILD-fuzz
 #   FUZZ_CI_SECONDS=N    also fuzz each target for N seconds (.ci/run sets it)
 #   INTEGRATION_TIMEOUT  seconds one integration run may take (default 1200)
+#   E2E_TIMEOUT          seconds the browser tests may take (default 600)
+#
+# The browser tests (tests/e2e/test_*.mjs) run with Node's test runner in
+# Debian's Chromium through playwright-core (web/node_modules), against the
+# plain build; their screenshots go to $OUT/screenshots. A missing node,
+# Chromium or playwright-core counts as a failure, not a skip.
 #
 # The unit tests of the store and the integration suite run twice: on SQLite
 # and on PostgreSQL, in a throwaway cluster (tests/pg/cluster.sh) that this
@@ -35,6 +42,8 @@ B_FUZZ=$BUILD-fuzz
 OUT=$BUILD/test-results
 FUZZ_CI_SECONDS=${FUZZ_CI_SECONDS:-0}
 INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-1200}
+E2E_TIMEOUT=${E2E_TIMEOUT:-600}
+CHROMIUM=/usr/bin/chromium
 PYTHON=/usr/bin/python3
 MAKE_CMD=${MAKE:-make}
 # Sanitizer settings for every run of an ASan+UBSan binary (no effect on others).
@@ -217,6 +226,100 @@ suite_integration() {
 	return 0
 }
 
+# node_junit: true when this node has the junit test reporter (Node >= 20.10).
+node_junit() {
+	local v major minor
+	v=$(node --version 2>/dev/null) || return 1
+	v=${v#v}
+	major=${v%%.*}
+	minor=${v#*.}
+	minor=${minor%%.*}
+	[ "$major" -gt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -ge 10 ]; }
+}
+
+# tap_counts FILE: "passed failed skipped" over the test cases in node's TAP
+# output, as junit_counts does: a result line ("ok 3 - name", "not ok 4 -
+# name", indented for subtests) counts unless it is a parent, which follows
+# the result of its last subtest, more deeply indented; "# SKIP" and "# TODO"
+# count as skipped.
+tap_counts() {
+	awk '
+		/^ *(not )?ok [0-9]+/ {
+			ind = match($0, /[^ ]/) - 1
+			parent = seen && prev > ind
+			seen = 1
+			prev = ind
+			if (parent) next
+			if ($0 ~ /# (SKIP|TODO)/) s++
+			else if ($0 ~ /^ *not ok/) f++
+			else p++
+		}
+		END { print p + 0, f + 0, s + 0 }' "$1" 2>/dev/null || echo "0 1 0"
+}
+
+# e2e NAME BINARY: node's test runner over tests/e2e/test_*.mjs in Chromium.
+suite_e2e() {
+	local name=$1 bin=$2
+	local start log xml tests
+	start=$(now)
+	log="$OUT/e2e.log"
+	xml="$OUT/e2e.xml"
+	# Named files: node --test on the folder would look only for its own
+	# default names (*.test.mjs, test-*.mjs, ...), not test_*.mjs.
+	tests=(tests/e2e/test_*.mjs)
+	if [ ! -e "${tests[0]}" ]; then
+		record "$name" 0 1 0 "$start" "no tests in tests/e2e"
+		return
+	fi
+	if ! command -v node >/dev/null; then
+		record "$name" 0 1 0 "$start" "node is missing (scripts/deps.sh installs it)"
+		return
+	fi
+	if [ ! -x "$CHROMIUM" ]; then
+		record "$name" 0 1 0 "$start" "$CHROMIUM is missing (scripts/deps.sh test installs it)"
+		return
+	fi
+	if [ ! -f web/node_modules/playwright-core/package.json ]; then
+		record "$name" 0 1 0 "$start" "web/node_modules lacks playwright-core (scripts/deps.sh runs npm ci)"
+		return
+	fi
+	if [ ! -x "$bin" ]; then
+		record "$name" 0 1 0 "$start" "$bin was not built"
+		return
+	fi
+	local rc p f s note="" e2e_env
+	e2e_env=(CLUETRAIN_BIN="$PWD/$bin" E2E_SCREENSHOTS="$OUT/screenshots")
+	if node_junit; then
+		env "${e2e_env[@]}" timeout -k 30 "$E2E_TIMEOUT" \
+			node --test --test-reporter=junit --test-reporter-destination="$xml" \
+			--test-reporter=spec --test-reporter-destination=stdout "${tests[@]}" \
+			</dev/null >"$log" 2>&1
+		rc=$?
+		read -r p f s <<<"$(junit_counts "$xml")"
+	else
+		local tap="$OUT/e2e.tap"
+		env "${e2e_env[@]}" timeout -k 30 "$E2E_TIMEOUT" \
+			node --test --test-reporter=tap "${tests[@]}" </dev/null >"$tap" 2>"$log"
+		rc=$?
+		cat "$tap" >>"$log"
+		read -r p f s <<<"$(tap_counts "$tap")"
+	fi
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		[ "$f" -eq 0 ] && f=1
+		note="timed out after ${E2E_TIMEOUT}s"
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		note="node --test exit status $rc"
+	elif [ $((p + f + s)) -eq 0 ]; then
+		f=1
+		note="no test ran"
+	fi
+	[ "$f" -gt 0 ] && note="${note:+$note, }see $log"
+	record "$name" "$p" "$f" "$s" "$start" "$note"
+	[ "$f" -gt 0 ] && show_tail "$log"
+	return 0
+}
+
 # ---- PostgreSQL -------------------------------------------------------------
 
 PG_DIR=""
@@ -301,6 +404,7 @@ suite_build_asan
 suite_unit "unit" "$B_GCC"
 suite_unit "unit asan" "$B_ASAN" SAN=1
 suite_integration "integration" "$B_GCC/cluetrain"
+suite_e2e "browser (chromium)" "$B_GCC/cluetrain"
 suite_integration "integration asan" "$B_ASAN/cluetrain" "${ASAN_ENV[@]}"
 suite_pg_start
 UNIT_TESTS=test_store on_pg suite_unit "unit postgres" "$B_GCC"

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "audit/audit.h"
+#include "core/config.h"
 #include "core/err.h"
 #include "core/seal.h"
 #include "store/store.h"
@@ -113,6 +114,82 @@ ct_err sessions_lookup(store *s, const char *token, const session_limits *lim, s
 ct_err sessions_end(store_conn *c, const char *token);
 ct_err sessions_end_all(store_conn *c, int64_t user_id);
 
+/* --- Signing in (login.c) --- */
+
+/* What the configuration says about signing in. */
+typedef struct login_policy {
+	session_limits session;  /* the sessions a login makes */
+	int max_failures;        /* per account within window_ms; per address 4x */
+	int64_t window_ms;       /* failures older than this are forgotten */
+	int64_t lockout_ms;      /* how long the limit locks account and address */
+	int require_totp_admins; /* admins must set up a second factor */
+} login_policy;
+
+/* The policy of the configuration cfg (session.*, auth.*). */
+login_policy login_policy_of(const config *cfg);
+
+typedef enum login_result {
+	LOGIN_WRONG = 0, /* wrong e-mail, password or code (said the same way) */
+	LOGIN_OK,
+	LOGIN_LOCKED, /* account or address locked: try again in retry_after_s */
+} login_result;
+
+/* What an attempt to sign in came to; the caller owns it (no pointers). */
+typedef struct login_outcome {
+	login_result result;
+	int64_t retry_after_s; /* LOCKED: seconds until the lock opens */
+	/* The rest only for OK: */
+	user_auth user;                         /* the user signed in */
+	char session_token[SESSION_TOKEN_SIZE]; /* the new session: for the cookie */
+	char csrf[CSRF_TOKEN_SIZE];             /* and its CSRF token */
+	int second_factor_required;             /* the session waits for a TOTP code */
+	int totp_setup_required;                /* an admin must first set up TOTP */
+} login_outcome;
+
+/*
+ * Sign in with e-mail and password from ip (user_agent may be NULL): makes a
+ * new session and clears the account's failures, or counts a failure for the
+ * account and the address. An unknown address, a wrong password and a
+ * disabled user all come to LOGIN_WRONG and take the same time. Audited
+ * ("login", "login.failed"). CT_ERR_INVALID when email or password is NULL;
+ * another error when the write failed. out is filled in every case.
+ */
+ct_err login_with_password(store *s, const login_policy *p, const char *email, const char *password,
+			   const char *ip, const char *user_agent, login_outcome *out);
+
+/*
+ * The second factor for u, signed in with a password in the session
+ * old_session_token: a TOTP code (checked with u's secret opened with key;
+ * each step counts once) or, when there is no code or u has no TOTP, a
+ * recovery code (used up). On success the old session ends and a new one,
+ * with the second factor done, replaces it (LOGIN_OK with its tokens); else a
+ * failure counts as for a password. Audited ("login.second_factor",
+ * "login.recovery_code", "login.second_factor_failed") as the user, from ip.
+ * CT_ERR_INVALID when code and recovery_code are both NULL (and the account
+ * is not locked); another error when the write failed. out is filled in
+ * every case.
+ */
+ct_err login_second_factor(store *s, const login_policy *p, const seal_key *key, const user_auth *u,
+			   const char *old_session_token, const char *code,
+			   const char *recovery_code, const char *ip, const char *user_agent,
+			   login_outcome *out);
+
+/* Sign out: end the session session_token ("logout"), or every session of
+ * the user who (who->user_id; "logout.everywhere"), audited as who. */
+ct_err login_end_session(store *s, const actor *who, const char *session_token);
+ct_err login_end_all_sessions(store *s, const actor *who);
+
+/* Is the account of email or the address ip locked after too many
+ * failures? 1 with *retry_after_s (seconds until it opens), else 0. Routes
+ * that confirm a password ask this first, as login does. */
+int login_locked(store *s, const char *email, const char *ip, int64_t *retry_after_s);
+
+/* Count one wrong password given to confirm something (a password change,
+ * removing the second factor) against email's account and who's address,
+ * like a failed login, with an audit entry named action about user_id. */
+ct_err login_record_failure(store *s, const login_policy *p, const actor *who, const char *email,
+			    int64_t user_id, const char *action);
+
 /* --- Failed logins (throttle.c) --- */
 
 typedef struct throttle_limits {
@@ -163,5 +240,50 @@ ct_err resets_create(store_conn *c, int64_t user_id, char token[RESET_TOKEN_SIZE
 /* Consume token: *user_id of its user. CT_ERR_NOT_FOUND when unknown, used or
  * expired. Inside a write. */
 ct_err resets_consume(store_conn *c, const char *token, int64_t *user_id);
+
+/* --- One's own account (profile.c), for the API and the profile pages --- */
+
+/*
+ * Change u's own password: current must be right, next must pass the policy
+ * (password_check); then every session of u ends ("user.password_changed").
+ * While u's account or who's address is locked: CT_ERR_RATE_LIMITED with
+ * *retry_after_s (nothing checked). A wrong current password counts like a
+ * failed login ("password_change.failed"): CT_ERR_INVALID with d naming
+ * "current_password"; a refused new one names "new_password".
+ */
+ct_err account_change_password(store *s, const login_policy *p, const actor *who,
+			       const user_auth *u, const char *current, const char *next,
+			       int64_t *retry_after_s, err_detail *d);
+
+/*
+ * Start setting up TOTP for u: a new secret (base32, into secret) stored
+ * sealed with key, not yet in force; uri gets its otpauth:// URI for
+ * authenticator apps. Starting again replaces the secret. CT_ERR_CONFLICT
+ * when u has a second factor already.
+ */
+ct_err account_totp_setup(store *s, const actor *who, const seal_key *key, const user_auth *u,
+			  char secret[40], char uri[512]);
+
+/* The otpauth:// URI of u's secret (base32) into uri. */
+void account_totp_uri(const user_auth *u, const char *secret, char uri[512]);
+
+/* The secret of a setup that u started and has not confirmed, into secret;
+ * CT_ERR_NOT_FOUND when there is none (or TOTP is on already). */
+ct_err account_totp_pending(const seal_key *key, const user_auth *u, char secret[40]);
+
+/*
+ * Put u's pending secret in force once code (from the app) is right for it;
+ * codes gets ten new recovery codes, to be shown once ("user.totp_enabled").
+ * The code cannot sign in again. CT_ERR_INVALID with d naming "code" when
+ * the code is wrong or no setup was started.
+ */
+ct_err account_totp_enable(store *s, const actor *who, const seal_key *key, const user_auth *u,
+			   const char *code, char codes[10][16], err_detail *d);
+
+/* Remove u's second factor and recovery codes, confirmed with u's password,
+ * counted and locked as account_change_password does ("totp_disable.failed";
+ * CT_ERR_INVALID names "password"). Audited "user.totp_disabled". */
+ct_err account_totp_disable(store *s, const login_policy *p, const actor *who, const user_auth *u,
+			    const char *password, int64_t *retry_after_s, err_detail *d);
 
 #endif

@@ -5,7 +5,9 @@
  * A reset request always answers 202, whether or not the address has an
  * account; when it has, a single-use link valid for 30 minutes goes out by
  * e-mail through the job queue, in the user's language. A new password ends
- * every session of the user.
+ * every session of the user. Changing one's own password and the second
+ * factor follow the rules of accounts/profile.c, which the profile pages
+ * share; these handlers only translate requests and answers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,16 @@
 #include "core/timeutil.h"
 #include "jobs/jobs.h"
 
+/* Answer 429 with Retry-After: the account or the address is locked after
+ * too many wrong passwords. */
+static void answer_locked(http_response *res, int64_t retry_after_s)
+{
+	char secs[32];
+	snprintf(secs, sizeof(secs), "%lld", (long long)retry_after_s);
+	http_error(res, CT_ERR_RATE_LIMITED, "too many failed logins; try again later", NULL, -1);
+	http_add_header(res, "Retry-After", secs);
+}
+
 /* POST /api/v1/auth/password {"current_password", "new_password"} */
 void api_auth_password(http_request *req, http_response *res)
 {
@@ -25,29 +37,20 @@ void api_auth_password(http_request *req, http_response *res)
 	json_t *body = NULL;
 	if (api_session_user(req, res, &u) != CT_OK || http_body_json(req, res, &body) != CT_OK)
 		return;
-	const char *current = json_string_value(json_object_get(body, "current_password"));
-	const char *next = json_string_value(json_object_get(body, "new_password"));
-	if (api_auth_locked(req, res, u.email)) {
-		json_decref(body);
-		return;
-	}
-	if (!current || !password_verify(u.password_hash, current)) {
-		api_auth_failed(req, u.email, u.id, "password_change.failed");
-		http_error(res, CT_ERR_INVALID, "the current password is wrong", "current_password",
-			   -1);
-		json_decref(body);
-		return;
-	}
 	actor who;
 	api_actor(req, &who);
-	json_t *patch = json_pack("{s:s?}", "password", next);
+	app *a = http_app(req);
+	login_policy policy = login_policy_of(&a->cfg);
 	err_detail d = {.index = -1};
-	ct_err err = users_update(http_app(req)->store, &who, u.id, patch, &d);
-	json_decref(patch);
+	int64_t retry = 0;
+	ct_err err = account_change_password(
+		a->store, &policy, &who, &u,
+		json_string_value(json_object_get(body, "current_password")),
+		json_string_value(json_object_get(body, "new_password")), &retry, &d);
 	json_decref(body);
-	if (err && !strcmp(d.field, "password"))
-		snprintf(d.field, sizeof(d.field), "new_password");
-	if (err)
+	if (err == CT_ERR_RATE_LIMITED)
+		answer_locked(res, retry);
+	else if (err)
 		api_fail(res, err, &d, "user");
 	else
 		http_json(
@@ -177,72 +180,23 @@ void api_auth_reset_confirm(http_request *req, http_response *res)
 			  json_pack("{s:s}", "status", "password changed; sign in again"));
 }
 
-static const char SQL_SET_TOTP[] =
-	"UPDATE users SET totp_secret = $2, totp_enabled = $3, updated_at = $4 WHERE id = $1";
-static const char SQL_CLEAR_CODES[] = "DELETE FROM recovery_codes WHERE user_id = $1";
-
-typedef struct totp_write {
-	const actor *who;
-	int64_t user_id;
-	const char *sealed; /* NULL clears */
-	int enabled;
-	int64_t step;       /* the enabling code's step: it cannot sign in again */
-	char codes[10][16]; /* new recovery codes when enabling */
-} totp_write;
-
-static ct_err set_totp(store_conn *c, void *arg)
-{
-	totp_write *x = arg;
-	store_stmt *st = store_prepare(c, SQL_SET_TOTP);
-	if (!st)
-		return CT_ERR_STORE;
-	store_bind_int(st, 1, x->user_id);
-	store_bind_text(st, 2, x->sealed);
-	store_bind_int(st, 3, x->enabled);
-	store_bind_int(st, 4, time_now_ms());
-	ct_err err = store_run(st);
-	if (!err && x->enabled)
-		err = recovery_codes_create(c, x->user_id, x->codes);
-	if (!err && x->step && totp_use_step(c, x->user_id, x->step) == CT_ERR_STORE)
-		err = CT_ERR_STORE;
-	if (!err && !x->enabled && !x->sealed && (st = store_prepare(c, SQL_CLEAR_CODES))) {
-		store_bind_int(st, 1, x->user_id);
-		err = store_run(st);
-	}
-	if (!err && (x->enabled || !x->sealed))
-		err = audit_record(c, x->who,
-				   x->enabled ? "user.totp_enabled" : "user.totp_disabled", "user",
-				   x->user_id, NULL, NULL);
-	return err;
-}
-
 /* POST /api/v1/auth/totp/setup: a new secret for the authenticator app. */
 void api_auth_totp_setup(http_request *req, http_response *res)
 {
 	user_auth u;
 	if (api_session_user(req, res, &u) != CT_OK)
 		return;
-	if (u.totp_enabled) {
-		http_error(res, CT_ERR_CONFLICT, "a second factor is set up already", NULL, -1);
-		return;
-	}
 	app *a = http_app(req);
-	char secret[40];
-	totp_new_secret(secret);
-	char *sealed = seal_text(&a->key, secret, strlen(secret));
 	actor who;
 	api_actor(req, &who);
-	totp_write x = {&who, u.id, sealed, 0, 0, {{0}}};
-	ct_err err = store_write(a->store, set_totp, &x);
-	free(sealed);
-	if (err) {
+	char secret[40], uri[512];
+	ct_err err = account_totp_setup(a->store, &who, &a->key, &u, secret, uri);
+	if (err == CT_ERR_CONFLICT)
+		http_error(res, err, "a second factor is set up already", NULL, -1);
+	else if (err)
 		http_error(res, err, "the secret could not be stored", NULL, -1);
-		return;
-	}
-	char uri[512];
-	snprintf(uri, sizeof(uri), "otpauth://totp/cluetrain:%s?secret=%s&issuer=cluetrain",
-		 u.email, secret);
-	http_json(res, 200, json_pack("{s:s, s:s}", "secret", secret, "otpauth_uri", uri));
+	else
+		http_json(res, 200, json_pack("{s:s, s:s}", "secret", secret, "otpauth_uri", uri));
 }
 
 /* POST /api/v1/auth/totp/enable {"code"}: confirm the app works; returns the
@@ -254,32 +208,26 @@ void api_auth_totp_enable(http_request *req, http_response *res)
 	if (api_session_user(req, res, &u) != CT_OK || http_body_json(req, res, &body) != CT_OK)
 		return;
 	app *a = http_app(req);
-	buf secret;
-	buf_init(&secret, 256);
-	int64_t step = 0;
-	if (!u.totp_enabled && u.totp_secret[0] &&
-	    seal_open(&a->key, u.totp_secret, &secret) == CT_OK)
-		step = totp_check(buf_cstr(&secret),
-				  json_string_value(json_object_get(body, "code")), time_now_ms());
-	int ok = step != 0;
-	buf_free(&secret);
-	json_decref(body);
-	if (!ok) {
-		http_error(res, CT_ERR_INVALID, "wrong code, or no setup started", "code", -1);
-		return;
-	}
 	actor who;
 	api_actor(req, &who);
-	totp_write x = {&who, u.id, u.totp_secret, 1, step, {{0}}};
-	ct_err err = store_write(a->store, set_totp, &x);
+	err_detail d = {.index = -1};
+	char codes[10][16];
+	ct_err err =
+		account_totp_enable(a->store, &who, &a->key, &u,
+				    json_string_value(json_object_get(body, "code")), codes, &d);
+	json_decref(body);
+	if (err == CT_ERR_INVALID) {
+		http_error_detail(res, err, &d);
+		return;
+	}
 	if (err) {
 		http_error(res, err, "the second factor could not be enabled", NULL, -1);
 		return;
 	}
-	json_t *codes = json_array();
+	json_t *list = json_array();
 	for (int i = 0; i < 10; i++)
-		json_array_append_new(codes, json_string(x.codes[i]));
-	http_json(res, 200, json_pack("{s:o}", "recovery_codes", codes));
+		json_array_append_new(list, json_string(codes[i]));
+	http_json(res, 200, json_pack("{s:o}", "recovery_codes", list));
 }
 
 /* POST /api/v1/auth/totp/disable {"password"} */
@@ -289,23 +237,21 @@ void api_auth_totp_disable(http_request *req, http_response *res)
 	json_t *body = NULL;
 	if (api_session_user(req, res, &u) != CT_OK || http_body_json(req, res, &body) != CT_OK)
 		return;
-	const char *password = json_string_value(json_object_get(body, "password"));
-	if (api_auth_locked(req, res, u.email)) {
-		json_decref(body);
-		return;
-	}
-	int ok = password && password_verify(u.password_hash, password);
-	json_decref(body);
-	if (!ok) {
-		api_auth_failed(req, u.email, u.id, "totp_disable.failed");
-		http_error(res, CT_ERR_INVALID, "the password is wrong", "password", -1);
-		return;
-	}
+	app *a = http_app(req);
 	actor who;
 	api_actor(req, &who);
-	totp_write x = {&who, u.id, NULL, 0, 0, {{0}}};
-	ct_err err = store_write(http_app(req)->store, set_totp, &x);
-	if (err)
+	login_policy policy = login_policy_of(&a->cfg);
+	err_detail d = {.index = -1};
+	int64_t retry = 0;
+	ct_err err = account_totp_disable(a->store, &policy, &who, &u,
+					  json_string_value(json_object_get(body, "password")),
+					  &retry, &d);
+	json_decref(body);
+	if (err == CT_ERR_RATE_LIMITED)
+		answer_locked(res, retry);
+	else if (err == CT_ERR_INVALID)
+		http_error_detail(res, err, &d);
+	else if (err)
 		http_error(res, err, "the second factor could not be removed", NULL, -1);
 	else
 		http_json(res, 200, json_pack("{s:s}", "status", "second factor removed"));

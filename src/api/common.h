@@ -26,11 +26,4 @@ void api_fail(http_response *res, ct_err err, const err_detail *d, const char *w
 typedef struct user_auth user_auth;
 ct_err api_session_user(http_request *req, http_response *res, user_auth *u);
 
-/* Password-confirming routes (change password, remove second factor) count
- * wrong passwords like logins: api_auth_locked answers 429 (and returns 1)
- * while the account or address is locked; api_auth_failed records one
- * failure with an audit entry named action. */
-int api_auth_locked(http_request *req, http_response *res, const char *email);
-void api_auth_failed(http_request *req, const char *email, int64_t user_id, const char *action);
-
 #endif

@@ -29,8 +29,7 @@ static void answer_contact(http_request *req, http_response *res, contact_fn fn)
 		http_json(res, 200, out);
 }
 
-/* The card as the caller may see it: only conversations in their view; a
- * contact with none of those is "not found". */
+/* The card as the caller may see it (inbox_contact). */
 void api_contact_get(http_request *req, http_response *res)
 {
 	int64_t id = api_path_id(req, res, "contact");
@@ -41,25 +40,9 @@ void api_contact_get(http_request *req, http_response *res)
 	api_scope(req, &scope);
 	store_conn *c = store_reader_acquire(a->store);
 	json_t *card = NULL;
-	ct_err err = privacy_contact(c, id, &card);
-	json_t *convs = json_object_get(card, "conversations");
-	if (!err && (scope.agent_user_id || scope.channel_id)) {
-		json_t *visible = json_array();
-		size_t i;
-		json_t *conv;
-		json_array_foreach(convs, i, conv)
-		{
-			int64_t conv_id = json_integer_value(json_object_get(conv, "id"));
-			if (inbox_check_access(c, &scope, conv_id) == CT_OK)
-				json_array_append(visible, conv);
-		}
-		json_object_set_new(card, "conversations", visible);
-		if (json_array_size(visible) == 0)
-			err = CT_ERR_NOT_FOUND;
-	}
+	ct_err err = inbox_contact(c, &scope, id, &card);
 	store_reader_release(a->store, c);
 	if (err) {
-		json_decref(card);
 		api_fail(res, err, NULL, "contact");
 	} else {
 		http_json(res, 200, card);

@@ -88,6 +88,8 @@ int cli_serve(int argc, char **argv)
 	if (cli_open_app(data, 0, &a) != CLI_OK)
 		return CLI_FAILED;
 	const char *address = listen ? listen : a.cfg.listen;
+	setenv("TZ", a.cfg.time_zone, 1); /* pages show local times; storage stays UTC */
+	tzset();
 	if (share_events(&a) != CT_OK) {
 		cli_error(_("cannot listen for the events of other nodes"));
 		cli_close_app(&a);

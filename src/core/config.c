@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct config_key {
@@ -81,6 +82,9 @@ static const config_key config_keys[] = {
 	INT_KEY("retention.months", retention_months, 0, 1200,
 		"resolved conversations older than this are removed; 0 keeps them"),
 	STR_KEY("retention.mode", retention_mode, "anonymise or delete"),
+	STR_KEY("org.name", org_name, "the organisation's name, shown in the web pages"),
+	STR_KEY("org.time_zone", time_zone,
+		"the organisation's time zone (IANA name): pages show times in it"),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -119,6 +123,20 @@ void config_defaults(config *cfg, const char *data_dir)
 	cfg->smtp_username = xstrdup("");
 	cfg->smtp_password = xstrdup("");
 	cfg->retention_mode = xstrdup("anonymise");
+	cfg->org_name = xstrdup("cluetrain");
+	cfg->time_zone = xstrdup("Europe/Berlin");
+}
+
+/* Is name a time zone of the system's database (tzdata)? */
+static int known_time_zone(const char *name)
+{
+	if (!*name || name[0] == '/' || strstr(name, ".."))
+		return 0;
+	char path[512];
+	if ((size_t)snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name) >= sizeof(path))
+		return 0;
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static const config_key *find_key(const char *name)
@@ -138,6 +156,11 @@ ct_err config_set(config *cfg, const char *key, const char *value, buf *msg)
 	}
 	char *field = (char *)cfg + k->offset;
 	if (k->type == 's') {
+		if (field == (char *)&cfg->time_zone && !known_time_zone(value)) {
+			buf_printf(msg, "key '%s': '%s' is not a time zone such as Europe/Berlin",
+				   key, value);
+			return CT_ERR_INVALID;
+		}
 		char **slot = (char **)(void *)field;
 		free(*slot);
 		*slot = xstrdup(value);

@@ -53,6 +53,8 @@ typedef struct config {
 	char *smtp_password;
 	int64_t retention_months; /* 0: keep conversations forever */
 	char *retention_mode;     /* anonymise or delete */
+	char *org_name;           /* shown in the web pages */
+	char *time_zone;          /* IANA name; pages show times in it */
 } config;
 
 /* Fill cfg with defaults for data_dir (copied). Free with config_free. */

@@ -90,6 +90,29 @@ void http_json(http_response *res, int status, json_t *value);
 /* Answer with JSON text already serialised (takes over body, from malloc). */
 void http_raw_json(http_response *res, int status, char *body, size_t len);
 
+/* Answer with an HTML page (takes over body, from malloc). Only the page
+ * printer (web/html.c) calls this: pages are built there, escaped. */
+void http_html(http_response *res, int status, char *body, size_t len);
+
+/* Answer 200 with a copy of a static file's bytes (never text/html: that
+ * aborts, pages go through the page printer). type is a static string. */
+void http_static_bytes(http_response *res, const char *type, const void *data, size_t len);
+
+/* Set the session cookie to token (NULL: clear it): HttpOnly, SameSite=Lax,
+ * Secure over HTTPS, living auth.session_absolute_s. */
+void http_set_session_cookie(http_request *req, http_response *res, const char *token);
+
+/* Answer "303 See Other" to location (a path on this site). */
+void http_redirect(http_response *res, const char *location);
+
+/*
+ * A field of a form the request posted (application/x-www-form-urlencoded
+ * or multipart/form-data), or NULL. With several fields of that name,
+ * http_form_nth gives the n-th (from 0). Owned by the request.
+ */
+const char *http_form(const http_request *req, const char *name);
+const char *http_form_nth(const http_request *req, const char *name, int n);
+
 /* Answer with the JSON error body. field may be NULL; index < 0 omits it. */
 void http_error(http_response *res, ct_err err, const char *message, const char *field, int index);
 
@@ -118,6 +141,10 @@ enum {
 	ROUTE_RATE_LIMITED = 1 << 1,
 	/* The body cap is ingest.max_body from the configuration. */
 	ROUTE_INGEST_BODY = 1 << 2,
+	/* An HTML page: without a session it redirects to /login (or to the
+	 * second-factor page); refusals are answered in HTML; a posted form
+	 * may carry the CSRF token in its field "csrf". */
+	ROUTE_PAGE = 1 << 3,
 };
 
 /* One entry of the route table (routes.c). */
@@ -144,5 +171,10 @@ void http_add_header(http_response *res, const char *name, const char *value);
 
 extern const http_route http_routes[];
 extern const size_t http_routes_count;
+
+/* How a page route's refusal (403, 404, 429, ...) is answered: an HTML page
+ * from web/ (wired in routes.c, which knows the layers above http/). */
+extern void (*const http_page_refusal)(http_request *req, http_response *res, int status,
+				       const char *why);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accounts/accounts.h"
 #include "http/http.h"
 #include "http/router.h"
 
@@ -171,4 +172,15 @@ void http_add_header(http_response *res, const char *name, const char *value)
 	res->headers[res->n_headers][0] = xstrdup(name);
 	res->headers[res->n_headers][1] = xstrdup(value);
 	res->n_headers++;
+}
+
+/* Set or clear the session cookie (see http.h); the header is copied. */
+void http_set_session_cookie(http_request *req, http_response *res, const char *token)
+{
+	char cookie[256];
+	snprintf(cookie, sizeof(cookie), "%s=%s; HttpOnly; SameSite=Lax; Path=/; Max-Age=%lld%s",
+		 SESSION_COOKIE, token ? token : "",
+		 token ? (long long)http_app(req)->cfg.session_absolute_s : 0LL,
+		 http_is_https(req) ? "; Secure" : "");
+	http_add_header(res, "Set-Cookie", cookie);
 }

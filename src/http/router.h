@@ -28,10 +28,18 @@ struct http_request {
 	int status;
 	int64_t started_ms;
 	char client_ip[64];
-	struct watchdog *dog;  /* the server's request deadlines */
-	struct watched *watch; /* this connection's entry */
-	char nonce[32];        /* for the Content Security Policy of pages */
+	struct watchdog *dog;    /* the server's request deadlines */
+	struct watched *watch;   /* this connection's entry */
+	char nonce[32];          /* for the Content Security Policy of pages */
+	struct form_field *form; /* a posted form's fields (page.c), owned */
+	int n_form;
 };
+
+/* Parse a posted form body into req->form (page routes; see page.c). */
+void http_form_parse(http_request *req);
+
+/* Free what http_form_parse allocated. */
+void http_form_free(http_request *req);
 
 /*
  * Find the route for method and path; fill req->route and req->params.

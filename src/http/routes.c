@@ -5,6 +5,8 @@
  */
 #include "api/api.h"
 #include "http/http.h"
+#include "web/pages.h"
+#include "web/web.h"
 
 #define AUTH_MAX_BODY (8u << 10)
 
@@ -60,6 +62,64 @@ const http_route http_routes[] = {
 	{"POST", "/api/v1/contacts/{id}/erase", api_contact_erase, ROLE_ADMIN, 0, 0},
 	{"GET", "/api/v1/retention", api_retention_get, ROLE_ADMIN, 0, 0},
 	{"POST", "/api/v1/retention/run", api_retention_run, ROLE_ADMIN, 0, 0},
+
+	/* The web pages (docs/web.md). */
+	{"GET", "/", web_root, 0, 0, ROUTE_PAGE},
+	{"GET", "/static/{name}", web_static, 0, 0, 0},
+	{"GET", "/login", web_login_form, 0, 0, ROUTE_PAGE},
+	{"POST", "/login", web_login_submit, 0, AUTH_MAX_BODY, ROUTE_PAGE | ROUTE_RATE_LIMITED},
+	{"GET", "/login/second-factor", web_second_factor_form, ROLES_ANY, 0,
+	 ROUTE_PAGE | ROUTE_PARTIAL_AUTH},
+	{"POST", "/login/second-factor", web_second_factor_submit, ROLES_ANY, AUTH_MAX_BODY,
+	 ROUTE_PAGE | ROUTE_PARTIAL_AUTH},
+	{"POST", "/logout", web_logout, ROLES_ANY, AUTH_MAX_BODY, ROUTE_PAGE | ROUTE_PARTIAL_AUTH},
+	{"GET", "/inbox", web_inbox, ROLES_ANY, 0, ROUTE_PAGE},
+	{"GET", "/inbox/list", web_inbox_list, ROLES_ANY, 0, ROUTE_PAGE},
+	{"GET", "/inbox/c/{id}", web_conversation, ROLES_ANY, 0, ROUTE_PAGE},
+	{"GET", "/inbox/c/{id}/messages", web_conversation_messages, ROLES_ANY, 0, ROUTE_PAGE},
+	{"GET", "/inbox/c/{id}/meta", web_conversation_meta, ROLES_ANY, 0, ROUTE_PAGE},
+	{"POST", "/inbox/c/{id}/reply", web_conversation_reply, ROLES_WRITE, 0, ROUTE_PAGE},
+	{"POST", "/inbox/c/{id}/note", web_conversation_note, ROLES_WRITE, 0, ROUTE_PAGE},
+	{"POST", "/inbox/c/{id}/update", web_conversation_update, ROLES_WRITE, 0, ROUTE_PAGE},
+	{"POST", "/inbox/c/{id}/presence", web_conversation_presence, ROLES_ANY, AUTH_MAX_BODY,
+	 ROUTE_PAGE},
+	{"GET", "/search", web_search, ROLES_ANY, 0, ROUTE_PAGE},
+	{"GET", "/contacts", web_contacts, ROLES_ANY, 0, ROUTE_PAGE},
+	{"GET", "/contacts/{id}", web_contact, ROLES_ANY, 0, ROUTE_PAGE},
+	{"POST", "/contacts/{id}/erase", web_contact_erase, ROLE_ADMIN, AUTH_MAX_BODY, ROUTE_PAGE},
+	/* Settings (admins) and the profile (everyone signed in). */
+	{"GET", "/settings/users", web_settings_users, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"POST", "/settings/users", web_settings_user_create, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"GET", "/settings/users/{id}", web_settings_user, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"POST", "/settings/users/{id}", web_settings_user_update, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"GET", "/settings/teams", web_settings_teams, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"POST", "/settings/teams", web_settings_team_create, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"GET", "/settings/teams/{id}", web_settings_team, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"POST", "/settings/teams/{id}", web_settings_team_update, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"GET", "/settings/channels", web_settings_channels, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"POST", "/settings/channels", web_settings_channel_create, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"GET", "/settings/channels/{id}", web_settings_channel, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"POST", "/settings/channels/{id}", web_settings_channel_update, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"GET", "/settings/tokens", web_settings_tokens, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"POST", "/settings/tokens", web_settings_token_create, ROLE_ADMIN, 0, ROUTE_PAGE},
+	{"POST", "/settings/tokens/{id}/revoke", web_settings_token_revoke, ROLE_ADMIN,
+	 AUTH_MAX_BODY, ROUTE_PAGE},
+	{"GET", "/profile", web_profile, ROLES_ANY, 0, ROUTE_PAGE},
+	{"POST", "/profile/language", web_profile_language, ROLES_ANY, AUTH_MAX_BODY, ROUTE_PAGE},
+	{"POST", "/profile/password", web_profile_password, ROLES_ANY, AUTH_MAX_BODY, ROUTE_PAGE},
+	{"POST", "/profile/logout-all", web_profile_logout_all, ROLES_ANY, AUTH_MAX_BODY,
+	 ROUTE_PAGE},
+	{"GET", "/profile/second-factor", web_second_factor_setup_page, ROLES_ANY, 0,
+	 ROUTE_PAGE | ROUTE_PARTIAL_AUTH},
+	{"POST", "/profile/second-factor/setup", web_second_factor_start, ROLES_ANY, AUTH_MAX_BODY,
+	 ROUTE_PAGE | ROUTE_PARTIAL_AUTH},
+	{"POST", "/profile/second-factor/enable", web_second_factor_enable, ROLES_ANY,
+	 AUTH_MAX_BODY, ROUTE_PAGE | ROUTE_PARTIAL_AUTH},
+	{"POST", "/profile/second-factor/disable", web_second_factor_disable, ROLES_ANY,
+	 AUTH_MAX_BODY, ROUTE_PAGE},
 };
+
+void (*const http_page_refusal)(http_request *req, http_response *res, int status,
+				const char *why) = web_refusal;
 
 const size_t http_routes_count = sizeof(http_routes) / sizeof(http_routes[0]);

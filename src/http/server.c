@@ -12,12 +12,14 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "core/crypto.h"
@@ -82,20 +84,25 @@ static int csrf_ok(http_request *req)
 	    strcmp(req->method, "HEAD") == 0)
 		return 1;
 	const char *sent = http_header(req, "X-CSRF-Token");
+	if (!sent && (req->route->flags & ROUTE_PAGE))
+		sent = http_form(req, "csrf"); /* a form posted without JavaScript */
 	size_t len = strlen(req->who.csrf);
 	return sent && len && strlen(sent) == len && sodium_memcmp(sent, req->who.csrf, len) == 0;
 }
 
 static void request_free(http_request *req)
 {
+	http_form_free(req);
 	buf_free(&req->body);
 	free(req);
 }
 
-/* Headers every answer carries: no sniffing, no framing, no referrer, no
+/* Headers every answer carries: no sniffing, no framing, no referrer to
+ * other sites (same-origin: with no-referrer at all, browsers send "Origin:
+ * null" on form posts and the same-origin check could not pass), no
  * caching of private data, a Content Security Policy whose nonce pages use
  * for their scripts, HSTS when configured. */
-static void add_common_headers(struct MHD_Response *r, const http_request *req)
+static void add_common_headers(struct MHD_Response *r, const http_request *req, int cacheable)
 {
 	char csp[512];
 	snprintf(csp, sizeof(csp),
@@ -106,8 +113,9 @@ static void add_common_headers(struct MHD_Response *r, const http_request *req)
 	MHD_add_response_header(r, "Content-Security-Policy", csp);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+	if (!cacheable)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (req->app->cfg.hsts)
 		MHD_add_response_header(r, "Strict-Transport-Security",
 					"max-age=31536000; includeSubDomains");
@@ -148,7 +156,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, http_request *
 	}
 	if (!r)
 		return MHD_NO;
-	add_common_headers(r, req);
+	int cacheable = 0;
+	for (int i = 0; i < res->n_headers; i++)
+		cacheable |= strcasecmp(res->headers[i][0], "Cache-Control") == 0;
+	add_common_headers(r, req, cacheable);
 	if (res->content_type)
 		MHD_add_response_header(r, "Content-Type", res->content_type);
 	if (req->allow[0])
@@ -211,6 +222,61 @@ static enum MHD_Result begin_request(http_server *srv, struct MHD_Connection *co
 	return MHD_YES;
 }
 
+/* The "next" of the login being built, and how many query arguments it has. */
+struct next_url {
+	buf *to;
+	int n;
+};
+
+/* Append one query argument of the refused page to next, encoded twice:
+ * once for the page's own query, once for being the value of "next". */
+static enum MHD_Result next_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	(void)kind;
+	struct next_url *n = cls;
+	buf_puts(n->to, n->n++ ? "%26" : "%3F");
+	for (int part = 0; part < 2; part++) {
+		if (part)
+			buf_puts(n->to, "%3D");
+		for (const char *p = part ? (value ? value : "") : key; *p; p++)
+			buf_printf(n->to,
+				   isalnum((unsigned char)*p) || strchr("-_.", *p) ? "%c"
+										   : "%%25%02X",
+				   (unsigned char)*p);
+	}
+	return MHD_YES;
+}
+
+/* A page refused: someone not signed in goes to the login page (and comes
+ * back to this page after it), someone half signed in to the second factor;
+ * any other refusal is an HTML page saying why. */
+static void refuse_page(http_request *req, http_response *res, ct_err err, const char *why)
+{
+	if (err == CT_ERR_UNAUTHORIZED) {
+		buf to;
+		buf_init(&to, 1024);
+		buf_puts(&to, "/login");
+		if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/") != 0) {
+			buf_puts(&to, "?next=");
+			for (const char *p = req->path; *p; p++)
+				buf_printf(&to,
+					   isalnum((unsigned char)*p) || strchr("/-_.", *p)
+						   ? "%c"
+						   : "%%%02X",
+					   (unsigned char)*p);
+			struct next_url n = {&to, 0};
+			MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, next_arg, &n);
+		}
+		http_redirect(res, buf_cstr(&to));
+		buf_free(&to);
+	} else if (req->who.second_factor_pending || req->who.totp_setup_required) {
+		http_redirect(res, "/login/second-factor");
+	} else {
+		http_page_refusal(req, res, err == CT_ERR_RATE_LIMITED ? 429 : 403, why);
+	}
+}
+
 /* Who is calling, and may they call this route? CT_OK or an answered error. */
 static ct_err authorise(struct MHD_Connection *conn, http_request *req, enum MHD_Result *rc)
 {
@@ -240,7 +306,10 @@ static ct_err authorise(struct MHD_Connection *conn, http_request *req, enum MHD
 	}
 	if (err) {
 		http_response res = {0};
-		http_error(&res, err, why, NULL, -1);
+		if (route->flags & ROUTE_PAGE)
+			refuse_page(req, &res, err, why);
+		else
+			http_error(&res, err, why, NULL, -1);
 		if (err == CT_ERR_RATE_LIMITED)
 			http_add_header(&res, "Retry-After", "60");
 		*rc = send_response(conn, req, &res);
@@ -255,6 +324,8 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, http_request 
 	if (req->body_too_large)
 		return send_error(conn, req, CT_ERR_TOO_LARGE, "request body too large");
 	enum MHD_Result rc;
+	if (req->route->flags & ROUTE_PAGE)
+		http_form_parse(req);
 	if (authorise(conn, req, &rc) != CT_OK)
 		return rc;
 	http_response res = {0};

@@ -87,6 +87,28 @@ ct_err inbox_message(store_conn *c, int64_t id, json_t **out);
 ct_err inbox_search(store_conn *c, const inbox_scope *scope, const char *q, int64_t before,
 		    int limit, json_t **data, int64_t *next_before, err_detail *d);
 
+/* The contact card (name, identities on every channel, conversations) with
+ * only the conversations in scope; CT_ERR_NOT_FOUND when none is. */
+ct_err inbox_contact(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out);
+
+/*
+ * One page of contacts, newest first (contact_list.c): *data (new, the
+ * caller's) is [{id, name, erased_at, conversation_count, last_activity_at,
+ * identities: [{channel, kind, handle, name}]}]. q (may be NULL) keeps the
+ * contacts whose name contains it, in any case; cursor is a previous page's
+ * next_cursor, which gets this page's ("" when last). A scoped caller sees
+ * only contacts with a conversation in scope and counts only those.
+ * CT_ERR_INVALID with d naming "q" or "cursor".
+ */
+ct_err inbox_contacts_list(store_conn *c, const inbox_scope *scope, const char *q,
+			   const char *cursor, int limit, json_t **data, buf *next_cursor,
+			   err_detail *d);
+
+/* What filters and the assign menu offer: {"channels": [{id, name, kind}],
+ * "tags": [{id, name}], "teams": [{id, name}], "people": [{id, name}]}
+ * (active users who may work conversations). New reference in *out. */
+ct_err inbox_choices(store_conn *c, json_t **out);
+
 /* Publish "type" with {"conversation_id": .., "message_id": ..} (0s omitted). */
 void inbox_publish(events_hub *h, const char *type, int64_t conversation_id, int64_t message_id);
 

@@ -9,15 +9,20 @@
  * One tokenizer instance holds one Snowball stemmer, which is not
  * thread-safe; SQLite creates an instance per table per connection and a
  * connection is used by one thread at a time, so no locking is needed.
+ *
+ * The same walk finds the words of a text that a search matched, for
+ * highlighting (store_text_hits): those whose stem is one of the query's.
  */
 #include "store/fts_stem.h"
 
 #include <libstemmer.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
 #include "core/buf.h"
+#include "store/store.h"
 
 #define WORD_MAX 256 /* bytes of one word; the rest of a longer word is dropped */
 
@@ -203,30 +208,122 @@ int fts_stem_register(sqlite3 *db)
 	return api->xCreateTokenizer(api, "cluetrain_de", NULL, &tokenizer, NULL);
 }
 
+typedef struct span_cb {
+	void (*fn)(void *ctx, const char *w, int n, int start, int end);
+	void *ctx;
+	int count;
+} span_cb;
+
+/* tokenize_with's callback for fts_stem_spans: count and pass on. */
+static int collect_span(void *ctx, int flags, const char *tok, int n, int start, int end)
+{
+	(void)flags;
+	span_cb *cb = ctx;
+	cb->count++;
+	if (cb->fn)
+		cb->fn(cb->ctx, tok, n, start, end);
+	return 0;
+}
+
+int fts_stem_spans(const char *text, int len,
+		   void (*fn)(void *ctx, const char *w, int n, int start, int end), void *ctx)
+{
+	/* A stemmer per call: Snowball stemmers are not thread-safe. */
+	struct sb_stemmer *stemmer = sb_stemmer_new("german", "UTF_8");
+	if (!stemmer)
+		abort();
+	span_cb cb = {fn, ctx, 0};
+	tokenize_with(stemmer, text, len, collect_span, &cb);
+	sb_stemmer_delete(stemmer);
+	return cb.count;
+}
+
 typedef struct word_cb {
 	void (*fn)(void *ctx, const char *w, int n);
 	void *ctx;
-	int count;
 } word_cb;
 
-static int collect_word(void *ctx, int flags, const char *tok, int n, int start, int end)
+/* fts_stem_spans's callback for fts_stem_words: the word without its range. */
+static void collect_word(void *ctx, const char *w, int n, int start, int end)
 {
-	(void)flags, (void)start, (void)end;
+	(void)start, (void)end;
 	word_cb *cb = ctx;
-	cb->count++;
 	if (cb->fn)
-		cb->fn(cb->ctx, tok, n);
-	return 0;
+		cb->fn(cb->ctx, w, n);
 }
 
 int fts_stem_words(const char *text, int len, void (*fn)(void *ctx, const char *w, int n),
 		   void *ctx)
 {
-	struct sb_stemmer *stemmer = sb_stemmer_new("german", "UTF_8");
-	if (!stemmer)
-		abort();
-	word_cb cb = {fn, ctx, 0};
-	tokenize_with(stemmer, text, len, collect_word, &cb);
-	sb_stemmer_delete(stemmer);
-	return cb.count;
+	word_cb cb = {fn, ctx};
+	return fts_stem_spans(text, len, collect_word, &cb);
+}
+
+/* ---- Search hits (store_text_hits, declared in store.h) ---------------- */
+
+#define HIT_STEMS_MAX 32 /* distinct words of a query that are highlighted */
+
+/* The distinct stems of a query's words. */
+typedef struct query_stems {
+	int n;
+	int len[HIT_STEMS_MAX];
+	char stem[HIT_STEMS_MAX][WORD_MAX + 16];
+} query_stems;
+
+/* 1 when the n bytes at w are one of q's stems. */
+static int is_query_stem(const query_stems *q, const char *w, int n)
+{
+	for (int i = 0; i < q->n; i++)
+		if (q->len[i] == n && memcmp(q->stem[i], w, (size_t)n) == 0)
+			return 1;
+	return 0;
+}
+
+/* fts_stem_spans's callback over the query: keep each new stem. */
+static void add_query_stem(void *ctx, const char *w, int n, int start, int end)
+{
+	(void)start, (void)end;
+	query_stems *q = ctx;
+	if (n <= 0 || (size_t)n > sizeof(q->stem[0]) || q->n >= HIT_STEMS_MAX ||
+	    is_query_stem(q, w, n))
+		return;
+	memcpy(q->stem[q->n], w, (size_t)n);
+	q->len[q->n++] = n;
+}
+
+typedef struct hit_list {
+	const query_stems *query;
+	size_t *starts, *ends;
+	size_t max, n;
+} hit_list;
+
+/* fts_stem_spans's callback over the text: record words with a query stem. */
+static void add_hit(void *ctx, const char *w, int n, int start, int end)
+{
+	hit_list *h = ctx;
+	if (h->n >= h->max || !is_query_stem(h->query, w, n))
+		return;
+	h->starts[h->n] = (size_t)start;
+	h->ends[h->n++] = (size_t)end;
+}
+
+/* The length of s as fts_stem_spans takes it (longer texts are cut). */
+static int text_len(const char *s)
+{
+	size_t len = strlen(s);
+	return len > INT_MAX ? INT_MAX : (int)len;
+}
+
+size_t store_text_hits(const char *query, const char *text, size_t *starts, size_t *ends,
+		       size_t max)
+{
+	if (!query || !text || !max)
+		return 0;
+	query_stems *q = xcalloc(1, sizeof(*q));
+	fts_stem_spans(query, text_len(query), add_query_stem, q);
+	hit_list h = {q, starts, ends, max, 0};
+	if (q->n)
+		fts_stem_spans(text, text_len(text), add_hit, &h);
+	free(q);
+	return h.n;
 }

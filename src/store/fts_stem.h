@@ -25,4 +25,13 @@ int fts_stem_register(sqlite3 *db);
 int fts_stem_words(const char *text, int len, void (*fn)(void *ctx, const char *w, int n),
 		   void *ctx);
 
+/*
+ * As fts_stem_words, and fn also gets the word's byte range [start, end) in
+ * text (the original bytes, before folding: what a highlighter marks). The
+ * stem w (n bytes) is valid only during the call. Used by store_text_hits.
+ * Returns the number of words.
+ */
+int fts_stem_spans(const char *text, int len,
+		   void (*fn)(void *ctx, const char *w, int n, int start, int end), void *ctx);
+
 #endif

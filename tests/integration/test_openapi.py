@@ -11,14 +11,17 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ROLES = {"public", "admin", "supervisor", "agent", "viewer"}
 
 
-def routes(binary):
-    """[(METHOD, pattern, [roles])] from `cluetrain routes`."""
+def routes(binary, api_only=True):
+    """[(METHOD, pattern, [roles])] from `cluetrain routes`: the JSON API's
+    (under /api/, which openapi.yaml documents) unless api_only is false;
+    the web pages are checked in test_web_pages.py."""
     res = run_cli(binary, "routes", check=True)
     out = []
     for line in res.stdout.splitlines():
         parts = line.split()
         assert len(parts) >= 3, "not 'METHOD PATTERN roles...': %r" % line
-        out.append((parts[0], parts[1], parts[2:]))
+        if parts[1].startswith("/api/") or not api_only:
+            out.append((parts[0], parts[1], parts[2:]))
     return out
 
 
@@ -56,13 +59,15 @@ def documented_operations(text):
 
 
 def test_routes_prints_method_pattern_and_roles(binary):
-    """One line per route: an HTTP method, a pattern under /api/, and either
-    "public" or the roles that may call it; no route twice."""
-    table = routes(binary)
+    """One line per route: an HTTP method, a pattern (the API under
+    /api/v1/), and either "public" or the roles that may call it; no route
+    twice."""
+    table = routes(binary, api_only=False)
     assert table
     for method, pattern, roles in table:
         assert method in ("GET", "POST", "PATCH", "PUT", "DELETE"), method
-        assert pattern.startswith("/api/v1/"), pattern
+        assert pattern.startswith("/"), pattern
+        assert pattern.startswith("/api/v1/") or not pattern.startswith("/api"), pattern
         assert set(roles) <= ROLES and roles, roles
         assert roles == ["public"] or "public" not in roles
     assert len({(m, p) for m, p, _ in table}) == len(table)

@@ -21,7 +21,8 @@ PUBLIC = "public"
 
 
 def load_routes():
-    """[(method, pattern, frozenset of roles or PUBLIC)] from `cluetrain routes`."""
+    """[(method, pattern, frozenset of roles or PUBLIC)] of the JSON API from
+    `cluetrain routes`."""
     try:
         out = subprocess.run([harness.binary_path(), "routes"], capture_output=True, text=True,
                              timeout=30, env=harness.clean_env()).stdout
@@ -33,6 +34,8 @@ def load_routes():
         if len(parts) < 3:
             continue
         method, pattern, roles = parts[0], parts[1], parts[2:]
+        if not pattern.startswith("/api/"):
+            continue  # the web pages: test_web_pages.py
         routes.append((method, pattern, PUBLIC if roles == [PUBLIC] else frozenset(roles)))
     return routes
 

@@ -98,14 +98,14 @@ def check_security_headers(headers):
     nonce = re.search(r"script-src 'self' 'nonce-([A-Za-z0-9+/_=-]{16,})'", csp)
     assert nonce, csp
     assert h["x-content-type-options"] == "nosniff"
-    assert h["referrer-policy"] == "no-referrer"
+    assert h["referrer-policy"] == "same-origin"
     assert h["x-frame-options"] == "DENY"
     return nonce.group(1)
 
 
 def test_security_headers_on_every_answer(server):
     """Success, 401, 404 and 413 answers carry the CSP with a nonce that
-    differs per answer, frame-ancestors 'none', nosniff, no-referrer, DENY;
+    differs per answer, frame-ancestors 'none', nosniff, same-origin referrer, DENY;
     no HSTS by default."""
     auth = {"Authorization": "Bearer " + server.token}
     answers = [raw_request(server.port, "GET", "/api/v1/health"),

@@ -4,7 +4,9 @@
  * Snowball stems, Unicode normalisation (decomposed umlauts, compatibility
  * characters), accents and variation selectors dropped as the PostgreSQL
  * backend drops them, combining marks of other scripts kept inside words,
- * word splitting and robustness against invalid UTF-8 and very long words.
+ * word splitting and robustness against invalid UTF-8 and very long words;
+ * and the search hits to highlight (store_text_hits): byte ranges of the
+ * words whose stem is one of the query's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "store/fts_stem.h"
+#include "store/store.h"
 
 #define MAX_WORDS 16
 
@@ -257,6 +260,87 @@ static void test_long_word(void **state)
 	assert_true(valid_utf8(ws.w[0]));
 }
 
+/* The hits of q in text as "[word]" marks around the original bytes. */
+static void marked(const char *q, const char *text, char *out, size_t size)
+{
+	size_t starts[16], ends[16];
+	size_t n = store_text_hits(q, text, starts, ends, 16);
+	size_t o = 0, at = 0, len = strlen(text);
+	for (size_t i = 0; i <= n; i++) {
+		size_t to = i < n ? starts[i] : len;
+		assert_true(to >= at && to <= len);
+		assert_true(o + (to - at) + 2 < size);
+		memcpy(out + o, text + at, to - at);
+		o += to - at;
+		if (i == n)
+			break;
+		assert_true(ends[i] > starts[i] && ends[i] <= len);
+		assert_true(o + (ends[i] - starts[i]) + 3 < size);
+		out[o++] = '[';
+		memcpy(out + o, text + starts[i], ends[i] - starts[i]);
+		o += ends[i] - starts[i];
+		out[o++] = ']';
+		at = ends[i];
+	}
+	out[o] = '\0';
+}
+
+static void assert_marked(const char *q, const char *text, const char *expected)
+{
+	char out[1024];
+	marked(q, text, out, sizeof(out));
+	if (strcmp(out, expected) != 0)
+		fail_msg("query '%s' on '%s' gave '%s', expected '%s'", q, text, out, expected);
+}
+
+static void test_hits_follow_the_stems(void **state)
+{
+	(void)state;
+	assert_marked("Stromausfall", "Wieder Stromausfälle! Der Stromausfall dauert.",
+		      "Wieder [Stromausfälle]! Der [Stromausfall] dauert.");
+	assert_marked("zähler", "Der Zähler, mein zähler, ZÄHLERS Zählerstand",
+		      "Der [Zähler], mein [zähler], [ZÄHLERS] Zählerstand");
+	/* compounds and other words are no hits */
+	assert_marked("zähler", "Zählerstand und Stromzähler", "Zählerstand und Stromzähler");
+	/* every word of the query, in any order, each word on its own */
+	assert_marked("rechnung  ABSCHLAG", "Abschläge laut Rechnungen: Abschlag",
+		      "[Abschläge] laut [Rechnungen]: [Abschlag]");
+	/* a phrase written with a hyphen marks its words, not the hyphen */
+	assert_marked("strom-ausfall", "Strom ausfall", "[Strom] [ausfall]");
+	/* decomposed umlauts: the range covers the original bytes */
+	assert_marked("Zähler", "Za\xcc\x88hler!", "[Za\xcc\x88hler]!");
+	assert_marked("cafe", "Café\xe2\x9d\xa4", "[Café]\xe2\x9d\xa4");
+}
+
+static void test_hits_edge_cases(void **state)
+{
+	(void)state;
+	size_t starts[4], ends[4];
+	assert_int_equal(store_text_hits("!!!", "!!! Strom", starts, ends, 4), 0);
+	assert_int_equal(store_text_hits("", "Strom", starts, ends, 4), 0);
+	assert_int_equal(store_text_hits("strom", "", starts, ends, 4), 0);
+	assert_int_equal(store_text_hits(NULL, "Strom", starts, ends, 4), 0);
+	assert_int_equal(store_text_hits("strom", NULL, starts, ends, 4), 0);
+	assert_int_equal(store_text_hits("strom", "Strom", starts, ends, 0), 0);
+	/* at most max ranges, the first ones */
+	assert_int_equal(store_text_hits("a", "a a a a a a", starts, ends, 4), 4);
+	assert_int_equal(starts[0], 0);
+	assert_int_equal(ends[3], 7);
+	/* invalid UTF-8 next to a hit stays outside it */
+	assert_marked("abc",
+		      "\xff"
+		      "abc\xfe",
+		      "\xff"
+		      "[abc]\xfe");
+	/* a very long word is one hit over all of its bytes */
+	char text[2000];
+	memset(text, 'x', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	assert_int_equal(store_text_hits(text, text, starts, ends, 4), 1);
+	assert_int_equal(starts[0], 0);
+	assert_int_equal(ends[0], sizeof(text) - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -271,6 +355,8 @@ int main(void)
 		cmocka_unit_test(test_compatibility_characters),
 		cmocka_unit_test(test_emoji_and_variation_selectors),
 		cmocka_unit_test(test_other_scripts),
+		cmocka_unit_test(test_hits_follow_the_stems),
+		cmocka_unit_test(test_hits_edge_cases),
 	};
 	return cmocka_run_group_tests_name("fts_stem", tests, NULL, NULL);
 }

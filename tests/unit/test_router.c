@@ -117,7 +117,9 @@ static void test_not_found(void **state)
 	(void)state;
 	static const char *const paths[] = {
 		"",
-		"/",
+		"//", /* "/" itself is the web UI's start page */
+		"/inbox/",
+		"/static/",
 		"/api",
 		"/api/v1",
 		"/api/v1/",

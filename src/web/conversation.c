@@ -1,0 +1,504 @@
+/*
+ * conversation.c: the open conversation in the inbox (see pages.h): the
+ * thread, the reply box with internal notes, the details beside it (status,
+ * assignee, team, priority, tags, the contact card) and the actions on it.
+ *
+ * Every action is a plain form POST that redirects back (no JavaScript
+ * needed); htmx posts the same forms and gets the refreshed pane instead.
+ * Actions publish the same live events as the JSON API, so every open inbox
+ * follows. Presence ("Anna is viewing / replying") is only an event: the
+ * browsers of the others show it for a while and forget it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accounts/accounts.h"
+#include "core/i18n.h"
+#include "jobs/jobs.h"
+#include "web/pages.h"
+
+static void message_item(web_page *p, json_t *m)
+{
+	const char *direction = json_string_value(json_object_get(m, "direction"));
+	const char *state = json_string_value(json_object_get(m, "delivery_state"));
+	json_t *author = json_object_get(m, "author");
+	int note = direction && strcmp(direction, "note") == 0;
+	char when[48];
+	web_format_time(p, web_json_time(m, "created_at"), when, sizeof(when));
+	const char *name = json_string_value(json_object_get(author, "name"));
+	html_printf(&p->h,
+		    "<li class=\"msg %s\" id=\"m-%lld\"><header><strong>%s</strong>"
+		    "<span>%s</span><time>%s</time>",
+		    direction ? direction : "",
+		    (long long)json_integer_value(json_object_get(m, "id")), name ? name : "",
+		    note ? _("internal note") : "", when);
+	if (state && strcmp(direction, "out") == 0)
+		html_printf(&p->h, "<span class=\"delivery %s\">%s</span>", state,
+			    strcmp(state, "sent") == 0     ? _("delivered")
+			    : strcmp(state, "failed") == 0 ? _("not delivered")
+							   : _("sending"));
+	html_safe body = html_text_block(json_string_value(json_object_get(m, "text")));
+	html_printf(&p->h, "</header><div class=\"body\">");
+	html_raw(&p->h, &body);
+	html_printf(&p->h, "</div></li>");
+	html_safe_free(&body);
+}
+
+static void messages_list(web_page *p, int64_t id, json_t *conv)
+{
+	html_printf(&p->h,
+		    "<ol id=\"messages\" class=\"messages\" data-src=\"/inbox/c/%lld/messages\" "
+		    "aria-label=\"%s\" aria-live=\"polite\">",
+		    (long long)id, _("Messages"));
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(conv, "messages"), i, m) message_item(p, m);
+	html_printf(&p->h, "</ol>");
+}
+
+/* An htmx form attribute set that posts to url and swaps the pane. */
+static void post_attrs(web_page *p, int64_t id, const char *action)
+{
+	html_printf(&p->h,
+		    " method=\"post\" action=\"/inbox/c/%lld/%s\" hx-post=\"/inbox/c/%lld/%s\" "
+		    "hx-target=\"#conversation\" hx-swap=\"outerHTML\"",
+		    (long long)id, action, (long long)id, action);
+}
+
+static void composer(web_page *p, int64_t id, const char *contact, const char *error)
+{
+	char reply_to[300];
+	snprintf(reply_to, sizeof(reply_to), _("Reply to %s"), contact ? contact : "");
+	html_printf(&p->h, "<form class=\"composer\" data-mode=\"reply\"");
+	post_attrs(p, id, "reply");
+	html_printf(&p->h, ">");
+	web_csrf_field(p);
+	if (error)
+		html_printf(&p->h, "<p class=\"flash error\" role=\"alert\">%s</p>", error);
+	html_printf(&p->h,
+		    "<label for=\"composer-text\" id=\"composer-mode\" data-reply=\"%s\" "
+		    "data-note=\"%s\">%s</label>"
+		    "<textarea id=\"composer-text\" name=\"text\" required "
+		    "aria-keyshortcuts=\"r n\"></textarea><div class=\"actions\">"
+		    "<button type=\"submit\" class=\"secondary\" id=\"note-button\" "
+		    "formaction=\"/inbox/c/%lld/note\" hx-post=\"/inbox/c/%lld/note\" "
+		    "aria-keyshortcuts=\"n\">%s</button>"
+		    "<button type=\"submit\" id=\"reply-button\">%s</button></div></form>",
+		    reply_to, _("Internal note (never sent)"), reply_to, (long long)id,
+		    (long long)id, _("Add note"), _("Send reply"));
+}
+
+/* <option>s from rows [{id, name}] with selected marked; none_label first. */
+static void options(web_page *p, json_t *rows, int64_t selected, const char *none_label)
+{
+	html_printf(&p->h, "<option value=\"\">%s</option>", none_label);
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+	{
+		json_int_t id = json_integer_value(json_object_get(row, "id"));
+		html_printf(&p->h, "<option value=\"%lld\"%s>%s</option>", (long long)id,
+			    id == selected ? " selected" : "",
+			    json_string_value(json_object_get(row, "name")));
+	}
+}
+
+static void status_form(web_page *p, int64_t id, const char *status)
+{
+	static const char *const statuses[] = {"open", "pending", "snoozed", "resolved"};
+	html_printf(&p->h, "<form class=\"row\"");
+	post_attrs(p, id, "update");
+	html_printf(&p->h, ">");
+	web_csrf_field(p);
+	html_printf(&p->h,
+		    "<div><label for=\"status\">%s</label><select id=\"status\" name=\"status\">",
+		    _("Status"));
+	for (size_t i = 0; i < 4; i++)
+		html_printf(&p->h, "<option value=\"%s\"%s>%s</option>", statuses[i],
+			    strcmp(status, statuses[i]) == 0 ? " selected" : "",
+			    web_status_label(statuses[i]));
+	html_printf(&p->h,
+		    "</select></div><button type=\"submit\" class=\"secondary\">%s</button>"
+		    "</form>",
+		    _("Save"));
+	if (strcmp(status, "resolved") != 0) {
+		html_printf(&p->h, "<form");
+		post_attrs(p, id, "update");
+		html_printf(&p->h, ">");
+		web_csrf_field(p);
+		html_printf(&p->h,
+			    "<input type=\"hidden\" name=\"status\" value=\"resolved\">"
+			    "<button type=\"submit\" id=\"resolve-button\" aria-keyshortcuts=\"e\">"
+			    "%s</button></form>",
+			    _("Resolve"));
+	}
+}
+
+static void assign_form(web_page *p, int64_t id, json_t *conv, json_t *choices)
+{
+	html_printf(&p->h, "<form");
+	post_attrs(p, id, "update");
+	html_printf(&p->h, ">");
+	web_csrf_field(p);
+	html_printf(&p->h,
+		    "<label for=\"assignee\">%s</label>"
+		    "<select id=\"assignee\" name=\"assignee_id\" aria-keyshortcuts=\"a\">",
+		    _("Assignee"));
+	options(p, json_object_get(choices, "people"),
+		json_integer_value(json_object_get(conv, "assignee_id")), _("Nobody"));
+	html_printf(&p->h,
+		    "</select><label for=\"team\">%s</label>"
+		    "<select id=\"team\" name=\"team_id\">",
+		    _("Team"));
+	options(p, json_object_get(choices, "teams"),
+		json_integer_value(json_object_get(conv, "team_id")), _("No team"));
+	static const char *const priorities[] = {"low", "normal", "high", "urgent"};
+	const char *labels[] = {_("Low"), _("Normal"), _("High"), _("Urgent")};
+	const char *priority = json_string_value(json_object_get(conv, "priority"));
+	html_printf(&p->h,
+		    "</select><label for=\"priority\">%s</label>"
+		    "<select id=\"priority\" name=\"priority\">",
+		    _("Priority"));
+	for (size_t i = 0; i < 4; i++)
+		html_printf(&p->h, "<option value=\"%s\"%s>%s</option>", priorities[i],
+			    priority && strcmp(priority, priorities[i]) == 0 ? " selected" : "",
+			    labels[i]);
+	html_printf(&p->h,
+		    "</select><label for=\"tags\">%s</label><input type=\"text\" id=\"tags\" "
+		    "name=\"tags\" value=\"",
+		    _("Tags"));
+	size_t i;
+	json_t *tag;
+	json_array_foreach(json_object_get(conv, "tags"), i, tag)
+		html_printf(&p->h, "%s%s", i ? ", " : "", json_string_value(tag));
+	html_printf(&p->h,
+		    "\" aria-describedby=\"tags-hint\"><p class=\"field-hint\" id=\"tags-hint\">%s"
+		    "</p><button type=\"submit\" class=\"secondary\">%s</button></form>",
+		    _("Separate tags with commas."), _("Save"));
+}
+
+static void contact_card(web_page *p, json_t *conv, int64_t current)
+{
+	json_t *contact = json_object_get(conv, "contact");
+	int64_t contact_id = json_integer_value(json_object_get(contact, "id"));
+	inbox_scope scope;
+	web_scope(p->who, &scope);
+	json_t *card = NULL;
+	store_conn *c = store_reader_acquire(p->a->store);
+	ct_err err = inbox_contact(c, &scope, contact_id, &card);
+	store_reader_release(p->a->store, c);
+	html_printf(&p->h, "<section aria-labelledby=\"contact-h\"><h2 id=\"contact-h\">%s</h2>",
+		    _("Contact"));
+	html_printf(&p->h, "<p><a href=\"/contacts/%lld\">%s</a></p>", (long long)contact_id,
+		    json_string_value(json_object_get(contact, "name")));
+	if (!err) {
+		html_printf(&p->h, "<ul>");
+		size_t i;
+		json_t *ident;
+		json_array_foreach(json_object_get(card, "identities"), i, ident)
+		{
+			const char *handle = json_string_value(json_object_get(ident, "handle"));
+			if (!handle)
+				handle = json_string_value(json_object_get(ident, "name"));
+			html_printf(&p->h, "<li><span class=\"badge\">%s</span> %s</li>",
+				    json_string_value(json_object_get(ident, "channel")),
+				    handle ? handle : "");
+		}
+		html_printf(&p->h, "</ul><h3>%s</h3><ul>", _("Earlier conversations"));
+		json_t *other;
+		int shown = 0;
+		json_array_foreach(json_object_get(card, "conversations"), i, other)
+		{
+			json_int_t oid = json_integer_value(json_object_get(other, "id"));
+			if (oid == current)
+				continue;
+			const char *subject = json_string_value(json_object_get(other, "subject"));
+			char when[48];
+			web_format_time(p, web_json_time(other, "created_at"), when, sizeof(when));
+			html_printf(&p->h,
+				    "<li><a href=\"/inbox/c/%lld\">%s</a> <span class=\"muted\">"
+				    "%s · %s · %s</span></li>",
+				    (long long)oid, subject && *subject ? subject : "#",
+				    json_string_value(json_object_get(other, "channel")), when,
+				    web_status_label(
+					    json_string_value(json_object_get(other, "status"))));
+			shown++;
+		}
+		if (!shown)
+			html_printf(&p->h, "<li class=\"muted\">%s</li>", _("none"));
+		html_printf(&p->h, "</ul>");
+	}
+	html_printf(&p->h, "</section>");
+	json_decref(card);
+}
+
+/* The details beside the thread (#conv-meta). */
+static void meta_pane(web_page *p, int64_t id, json_t *conv)
+{
+	json_t *choices = NULL;
+	store_conn *c = store_reader_acquire(p->a->store);
+	if (inbox_choices(c, &choices) != CT_OK)
+		choices = json_object();
+	store_reader_release(p->a->store, c);
+	html_printf(&p->h,
+		    "<aside id=\"conv-meta\" class=\"side\" data-src=\"/inbox/c/%lld/meta\" "
+		    "aria-label=\"%s\">",
+		    (long long)id, _("Details"));
+	if (p->who->role != ROLE_VIEWER) {
+		html_printf(&p->h, "<section>");
+		status_form(p, id, json_string_value(json_object_get(conv, "status")));
+		assign_form(p, id, conv, choices);
+		html_printf(&p->h, "</section>");
+	}
+	contact_card(p, conv, id);
+	html_printf(&p->h, "</aside>");
+	json_decref(choices);
+}
+
+/* Read the conversation in the user's view; NULL when it is not. */
+static json_t *load(web_page *p, int64_t id)
+{
+	inbox_scope scope;
+	web_scope(p->who, &scope);
+	json_t *conv = NULL;
+	store_conn *c = store_reader_acquire(p->a->store);
+	if (inbox_get(c, &scope, id, &conv) != CT_OK)
+		conv = NULL;
+	store_reader_release(p->a->store, c);
+	return conv;
+}
+
+void web_conversation_pane(web_page *p, const web_filter *f, int64_t id, const char *error)
+{
+	json_t *conv = load(p, id);
+	if (!conv) {
+		html_printf(&p->h,
+			    "<section id=\"conversation\" class=\"thread-pane\" aria-label=\"%s\">"
+			    "<p class=\"placeholder\">%s</p></section>",
+			    _("Conversation"),
+			    _("This conversation does not exist or is not yours to see."));
+		return;
+	}
+	const char *contact =
+		json_string_value(json_object_get(json_object_get(conv, "contact"), "name"));
+	const char *subject = json_string_value(json_object_get(conv, "subject"));
+	html_printf(&p->h,
+		    "<section id=\"conversation\" class=\"thread-pane\" data-id=\"%lld\" "
+		    "aria-labelledby=\"conv-title\"><div class=\"thread-main\">"
+		    "<div class=\"thread-head\"><a class=\"back button secondary\" href=\"/inbox",
+		    (long long)id);
+	web_filter_query(&p->h, f, -1, NULL);
+	html_printf(&p->h, "\">← %s</a><h1 id=\"conv-title\">", _("Back to the list"));
+	web_channel_icon(
+		p, json_string_value(json_object_get(json_object_get(conv, "channel"), "kind")));
+	html_printf(&p->h, " %s</h1><div>", subject && *subject ? subject : contact);
+	web_status_badges(p, conv);
+	html_printf(&p->h,
+		    "</div></div><p id=\"presence\" class=\"presence\" role=\"status\" "
+		    "aria-live=\"polite\" data-viewing=\"%s\" data-replying=\"%s\"></p>",
+		    _("%s is viewing this conversation"), _("%s is replying"));
+	messages_list(p, id, conv);
+	if (p->who->role != ROLE_VIEWER)
+		composer(p, id, contact, error);
+	html_printf(&p->h, "</div>");
+	meta_pane(p, id, conv);
+	html_printf(&p->h, "</section>");
+	json_decref(conv);
+}
+
+/* GET /inbox/c/{id}: the inbox with the conversation open (htmx: the pane). */
+void web_conversation(http_request *req, http_response *res)
+{
+	web_page p;
+	web_begin(&p, req, res);
+	web_filter f;
+	web_filter_read(req, &f);
+	int64_t id = http_param_id(req, 0);
+	if (p.partial) {
+		web_conversation_pane(&p, &f, id, NULL);
+		web_send(&p, 200);
+		return;
+	}
+	web_inbox_page(&p, &f, id);
+	web_send(&p, 200);
+}
+
+/* One part of the open conversation alone, for the live refresh. */
+static void answer_part(http_request *req, http_response *res,
+			void (*part)(web_page *p, int64_t id, json_t *conv))
+{
+	web_page p;
+	web_begin(&p, req, res);
+	p.partial = 1;
+	int64_t id = http_param_id(req, 0);
+	json_t *conv = load(&p, id);
+	if (!conv) {
+		web_error(&p, 404, _("This conversation does not exist or is not yours to see."));
+		return;
+	}
+	part(&p, id, conv);
+	json_decref(conv);
+	web_send(&p, 200);
+}
+
+/* GET /inbox/c/{id}/messages: the thread alone. */
+void web_conversation_messages(http_request *req, http_response *res)
+{
+	answer_part(req, res, messages_list);
+}
+
+/* GET /inbox/c/{id}/meta: the details alone. */
+void web_conversation_meta(http_request *req, http_response *res)
+{
+	answer_part(req, res, meta_pane);
+}
+
+/* After an action: htmx gets the pane (with error, status 422 on failure);
+ * a plain form goes back to the conversation. */
+static void answer_action(web_page *p, int64_t id, ct_err err, const char *error)
+{
+	if (p->partial || err) {
+		web_filter f;
+		web_filter_read(p->req, &f);
+		p->partial = 1;
+		web_conversation_pane(p, &f, id, err ? error : NULL);
+		web_send(p, err == CT_ERR_NOT_FOUND ? 404 : err ? 422 : 200);
+		return;
+	}
+	char to[64];
+	snprintf(to, sizeof(to), "/inbox/c/%lld", (long long)id);
+	http_redirect(p->res, to);
+	html_free(&p->h);
+}
+
+/* The shared part of reply and note. */
+static void post_outbound(http_request *req, http_response *res, int is_reply)
+{
+	web_page p;
+	web_begin(&p, req, res);
+	int64_t id = http_param_id(req, 0);
+	actor who;
+	inbox_scope scope;
+	web_actor(&p, &who);
+	web_scope(p.who, &scope);
+	err_detail d = {.index = -1};
+	int64_t message_id = 0;
+	int created = 1;
+	const char *text = http_form(req, "text");
+	ct_err err =
+		is_reply ? inbox_reply(p.a->store, &who, &scope, id, text,
+				       http_form(req, "client_key"),
+				       (int)p.a->cfg.jobs_max_attempts, &message_id, &created, &d)
+			 : inbox_note(p.a->store, &who, &scope, id, text, &message_id, &d);
+	if (!err && created) {
+		if (is_reply)
+			jobs_wake(p.a->jobs);
+		inbox_publish(p.a->events, "message.created", id, message_id);
+	}
+	answer_action(&p, id, err,
+		      err == CT_ERR_INVALID ? _("Write something first.")
+					    : _("That did not work. Try again."));
+}
+
+/* POST /inbox/c/{id}/reply */
+void web_conversation_reply(http_request *req, http_response *res)
+{
+	post_outbound(req, res, 1);
+}
+
+/* POST /inbox/c/{id}/note */
+void web_conversation_note(http_request *req, http_response *res)
+{
+	post_outbound(req, res, 0);
+}
+
+/* A form's id field as JSON: "" is null (nobody, no team). */
+static json_t *form_ref(const char *v)
+{
+	return v && *v ? json_integer(strtoll(v, NULL, 10)) : json_null();
+}
+
+/* The patch of inbox_update from the posted fields that are present. */
+static json_t *form_patch(http_request *req)
+{
+	json_t *patch = json_object();
+	const char *v;
+	if ((v = http_form(req, "status")))
+		json_object_set_new(patch, "status", json_string(v));
+	if ((v = http_form(req, "priority")))
+		json_object_set_new(patch, "priority", json_string(v));
+	if ((v = http_form(req, "assignee_id")))
+		json_object_set_new(patch, "assignee_id", form_ref(v));
+	if ((v = http_form(req, "team_id")))
+		json_object_set_new(patch, "team_id", form_ref(v));
+	if ((v = http_form(req, "tags"))) {
+		json_t *tags = json_array();
+		while (*v) {
+			size_t len = strcspn(v, ",");
+			const char *start = v;
+			while (len && (*start == ' ' || *start == '#'))
+				start++, len--;
+			while (len && start[len - 1] == ' ')
+				len--;
+			if (len)
+				json_array_append_new(tags, json_stringn(start, len));
+			v += strcspn(v, ",");
+			v += *v == ',';
+		}
+		json_object_set_new(patch, "tags", tags);
+	}
+	return patch;
+}
+
+/* POST /inbox/c/{id}/update: status, assignee, team, priority, tags. */
+void web_conversation_update(http_request *req, http_response *res)
+{
+	web_page p;
+	web_begin(&p, req, res);
+	int64_t id = http_param_id(req, 0);
+	actor who;
+	inbox_scope scope;
+	web_actor(&p, &who);
+	web_scope(p.who, &scope);
+	json_t *patch = form_patch(req);
+	err_detail d = {.index = -1};
+	ct_err err = inbox_update(p.a->store, &who, &scope, id, patch, &d);
+	json_decref(patch);
+	if (!err)
+		inbox_publish(p.a->events, "conversation.updated", id, 0);
+	answer_action(&p, id, err, d.message[0] ? d.message : _("That did not work. Try again."));
+}
+
+/* POST /inbox/c/{id}/presence (state=viewing|replying|left): tell the
+ * others' browsers; nothing is stored. 204. */
+void web_conversation_presence(http_request *req, http_response *res)
+{
+	const principal *who = http_principal(req);
+	int64_t id = http_param_id(req, 0);
+	const char *state = http_form(req, "state");
+	static const char *const states[] = {"viewing", "replying", "left", NULL};
+	inbox_scope scope;
+	web_scope(who, &scope);
+	app *a = http_app(req);
+	user_auth u;
+	store_conn *c = store_reader_acquire(a->store);
+	ct_err err = inbox_check_access(c, &scope, id);
+	if (!err)
+		err = users_find_by_id(c, who->user_id, &u);
+	store_reader_release(a->store, c);
+	if (err || !str_in_list(state, states)) {
+		http_error(res, err ? err : CT_ERR_INVALID,
+			   err ? "no such conversation" : "state must be viewing, replying or left",
+			   err ? NULL : "state", -1);
+		return;
+	}
+	json_t *data =
+		json_pack("{s:I, s:I, s:s, s:s}", "conversation_id", (json_int_t)id, "user_id",
+			  (json_int_t)who->user_id, "name", u.name, "state", state);
+	char *text = json_dumps(data, JSON_COMPACT);
+	events_publish(a->events, "conversation.presence", text);
+	free(text);
+	json_decref(data);
+	res->status = 204;
+}
