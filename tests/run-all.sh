@@ -130,7 +130,7 @@ PY
 
 suite_lint() {
 	local check
-	for check in banned header store; do
+	for check in banned header store page; do
 		gate "lint $check" scripts/lint.sh "$check"
 	done
 }
