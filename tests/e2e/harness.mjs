@@ -489,12 +489,16 @@ export function watchPage(page) {
     }
   });
   page.on('requestfailed', (r) => {
-    // Leaving a page aborts its event stream and a presence note still on
-    // its way (app.js sends them in the background); anything else is a
-    // problem.
+    // An aborted GET is the browser's or htmx's own doing: leaving a page
+    // ends its event stream, and htmx cancels a fragment request that a
+    // newer one for the same target replaces (a live refresh while a
+    // click loads). So is a presence note still on its way when the page
+    // is left (app.js sends them in the background). Any other failure,
+    // and any other aborted POST, is a problem.
     const why = r.failure()?.errorText || '';
     const path = new URL(r.url()).pathname;
-    if (why === 'net::ERR_ABORTED' && (path === '/api/v1/events' || /^\/inbox\/c\/\d+\/presence$/.test(path))) return;
+    if (why === 'net::ERR_ABORTED' &&
+        (r.method() === 'GET' || /^\/inbox\/c\/\d+\/presence$/.test(path))) return;
     problems.push(`${r.method()} ${r.url()} failed: ${why}`);
   });
   return {
