@@ -127,9 +127,9 @@ static ct_err authenticate_token(http_request *req, const char *token, principal
 static ct_err authenticate_session(http_request *req, const char *cookie, principal *who)
 {
 	const config *cfg = &req->app->cfg;
-	session_limits lim = {cfg->session_idle_s * 1000, cfg->session_absolute_s * 1000};
+	login_policy policy = login_policy_of(cfg);
 	session s;
-	ct_err err = sessions_lookup(req->app->store, cookie, &lim, &s);
+	ct_err err = sessions_lookup(req->app->store, cookie, &policy.session, &s);
 	if (err)
 		return err;
 	who->role = http_role_parse(s.user.role);

@@ -222,29 +222,24 @@ static enum MHD_Result begin_request(http_server *srv, struct MHD_Connection *co
 	return MHD_YES;
 }
 
-/* The "next" of the login being built, and how many query arguments it has. */
-struct next_url {
-	buf *to;
-	int n;
-};
+/* Append s percent-encoded; letters, digits and the bytes in keep stay. */
+static void percent_encode(buf *to, const char *s, const char *keep)
+{
+	for (const char *p = s ? s : ""; *p; p++)
+		buf_printf(to, isalnum((unsigned char)*p) || strchr(keep, *p) ? "%c" : "%%%02X",
+			   (unsigned char)*p);
+}
 
-/* Append one query argument of the refused page to next, encoded twice:
- * once for the page's own query, once for being the value of "next". */
-static enum MHD_Result next_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+/* Append one query argument of the refused page to its URL (cls, a buf). */
+static enum MHD_Result page_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 				const char *value)
 {
 	(void)kind;
-	struct next_url *n = cls;
-	buf_puts(n->to, n->n++ ? "%26" : "%3F");
-	for (int part = 0; part < 2; part++) {
-		if (part)
-			buf_puts(n->to, "%3D");
-		for (const char *p = part ? (value ? value : "") : key; *p; p++)
-			buf_printf(n->to,
-				   isalnum((unsigned char)*p) || strchr("-_.", *p) ? "%c"
-										   : "%%25%02X",
-				   (unsigned char)*p);
-	}
+	buf *page = cls;
+	buf_puts(page, strchr(buf_cstr(page), '?') ? "&" : "?");
+	percent_encode(page, key, "-_.");
+	buf_puts(page, "=");
+	percent_encode(page, value, "-_.");
 	return MHD_YES;
 }
 
@@ -254,21 +249,19 @@ static enum MHD_Result next_arg(void *cls, enum MHD_ValueKind kind, const char *
 static void refuse_page(http_request *req, http_response *res, ct_err err, const char *why)
 {
 	if (err == CT_ERR_UNAUTHORIZED) {
-		buf to;
-		buf_init(&to, 1024);
+		buf to, page;
+		buf_init(&to, 4096);
+		buf_init(&page, 2048);
 		buf_puts(&to, "/login");
 		if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/") != 0) {
+			buf_puts(&page, req->path);
+			MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, page_arg,
+						  &page);
 			buf_puts(&to, "?next=");
-			for (const char *p = req->path; *p; p++)
-				buf_printf(&to,
-					   isalnum((unsigned char)*p) || strchr("/-_.", *p)
-						   ? "%c"
-						   : "%%%02X",
-					   (unsigned char)*p);
-			struct next_url n = {&to, 0};
-			MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, next_arg, &n);
+			percent_encode(&to, buf_cstr(&page), "/-_.");
 		}
 		http_redirect(res, buf_cstr(&to));
+		buf_free(&page);
 		buf_free(&to);
 	} else if (req->who.second_factor_pending || req->who.totp_setup_required) {
 		http_redirect(res, "/login/second-factor");

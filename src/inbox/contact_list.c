@@ -20,38 +20,10 @@
 #include <utf8proc.h>
 
 #include "inbox/inbox.h"
+#include "inbox/query.h"
 #include "store/columns.h"
 
 #define NAME_FILTER_MAX 200 /* bytes of a name filter */
-#define LIST_BINDS 8
-
-/* Values bound to $1..$n in order: text when set, else the number. */
-typedef struct list_binds {
-	int n;
-	const char *text[LIST_BINDS];
-	int64_t num[LIST_BINDS];
-} list_binds;
-
-/* Add a value; returns its parameter number. */
-static int add_bind(list_binds *b, const char *text, int64_t num)
-{
-	b->text[b->n] = text;
-	b->num[b->n] = num;
-	return ++b->n;
-}
-
-/* The scope's condition on conversations (alias c), appended to sql. */
-static void scope_condition(const inbox_scope *scope, int user_param, int channel_param, buf *sql)
-{
-	if (scope->agent_user_id)
-		buf_printf(sql,
-			   " AND (c.assignee_id = $%d OR c.team_id IN"
-			   " (SELECT team_id FROM team_members WHERE user_id = $%d))",
-			   user_param, user_param);
-	if (scope->channel_id)
-		buf_printf(sql, " AND c.channel_id = $%d", channel_param);
-}
-
 /* 1 for letters and digits (inside a word), 0 for what separates words. */
 static int is_word_char(utf8proc_int32_t cp)
 {
@@ -124,21 +96,20 @@ static ct_err identities_of(store_conn *c, int64_t id, json_t **out)
  * bad filter or cursor.
  */
 static ct_err build_query(const inbox_scope *scope, const char *q, const char *cursor, int limit,
-			  buf *sql, list_binds *b, buf *lower, buf *title, err_detail *d)
+			  buf *sql, query_binds *b, buf *lower, buf *title, err_detail *d)
 {
-	int user = scope->agent_user_id ? add_bind(b, NULL, scope->agent_user_id) : 0;
-	int channel = scope->channel_id ? add_bind(b, NULL, scope->channel_id) : 0;
+	query_scope qs = query_scope_bind(scope, b);
 	buf_puts(sql, "SELECT co.id, co.name, co.erased_at,"
 		      " (SELECT count(*) FROM conversations c WHERE c.contact_id = co.id");
-	scope_condition(scope, user, channel, sql);
+	query_scope_where(&qs, sql);
 	buf_puts(sql, "), (SELECT max(c.last_activity_at) FROM conversations c"
 		      " WHERE c.contact_id = co.id");
-	scope_condition(scope, user, channel, sql);
+	query_scope_where(&qs, sql);
 	buf_puts(sql, ") FROM contacts co WHERE 1 = 1");
-	if (user || channel) {
+	if (qs.user || qs.channel) {
 		buf_puts(sql,
 			 " AND co.id IN (SELECT c.contact_id FROM conversations c WHERE 1 = 1");
-		scope_condition(scope, user, channel, sql);
+		query_scope_where(&qs, sql);
 		buf_puts(sql, ")");
 	}
 	if (q && *q) {
@@ -146,11 +117,11 @@ static ct_err build_query(const inbox_scope *scope, const char *q, const char *c
 			return err_set(d, CT_ERR_INVALID, "q", "q is longer than 200 bytes");
 		if (like_pattern(q, 0, lower) != CT_OK || like_pattern(q, 1, title) != CT_OK)
 			return err_set(d, CT_ERR_INVALID, "q", "q is not UTF-8 text");
-		int pl = add_bind(b, buf_cstr(lower), 0);
+		int pl = query_bind_text(b, buf_cstr(lower));
 		buf_printf(sql,
 			   " AND (lower(co.name) LIKE $%d ESCAPE '\\' OR co.name LIKE $%d"
 			   " ESCAPE '\\')",
-			   pl, add_bind(b, buf_cstr(title), 0));
+			   pl, query_bind_text(b, buf_cstr(title)));
 	}
 	if (cursor && *cursor) {
 		char *end = NULL;
@@ -158,9 +129,9 @@ static ct_err build_query(const inbox_scope *scope, const char *q, const char *c
 		if (end == cursor || *end || after <= 0)
 			return err_set(d, CT_ERR_INVALID, "cursor",
 				       "cursor is not one this server gave");
-		buf_printf(sql, " AND co.id < $%d", add_bind(b, NULL, after));
+		buf_printf(sql, " AND co.id < $%d", query_bind_num(b, after));
 	}
-	buf_printf(sql, " ORDER BY co.id DESC LIMIT $%d", add_bind(b, NULL, limit + 1));
+	buf_printf(sql, " ORDER BY co.id DESC LIMIT $%d", query_bind_num(b, limit + 1));
 	return CT_OK;
 }
 
@@ -184,7 +155,7 @@ ct_err inbox_contacts_list(store_conn *c, const inbox_scope *scope, const char *
 	buf_init(&sql, 4096);
 	buf_init(&lower, 4 * NAME_FILTER_MAX + 8);
 	buf_init(&title, 4 * NAME_FILTER_MAX + 8);
-	list_binds b = {0};
+	query_binds b = {0};
 	store_stmt *st = NULL;
 	ct_err err = build_query(scope, q, cursor, limit, &sql, &b, &lower, &title, d);
 	if (err)
@@ -193,12 +164,7 @@ ct_err inbox_contacts_list(store_conn *c, const inbox_scope *scope, const char *
 		err = CT_ERR_STORE;
 		goto out;
 	}
-	for (int i = 0; i < b.n; i++) {
-		if (b.text[i])
-			store_bind_text(st, i + 1, b.text[i]);
-		else
-			store_bind_int(st, i + 1, b.num[i]);
-	}
+	query_bind_all(st, &b);
 	*data = json_array();
 	int rc, rows = 0;
 	int64_t last_id = 0;

@@ -13,29 +13,8 @@
 
 #include "core/timeutil.h"
 #include "inbox/inbox.h"
+#include "inbox/query.h"
 #include "inbox/views.h"
-
-#define MAX_BINDS 16
-
-typedef struct binds {
-	int n;
-	const char *text[MAX_BINDS];
-	int64_t num[MAX_BINDS];
-} binds;
-
-/* Add a bound value; returns its $n. */
-static int bind_text(binds *b, const char *s)
-{
-	b->text[b->n] = s;
-	return ++b->n;
-}
-
-static int bind_num(binds *b, int64_t v)
-{
-	b->text[b->n] = NULL;
-	b->num[b->n] = v;
-	return ++b->n;
-}
 
 static const char *const statuses[] = {"open", "pending", "snoozed", "resolved", NULL};
 static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
@@ -56,83 +35,75 @@ static ct_err parse_cursor(const char *cursor, int64_t *activity, int64_t *id)
 }
 
 /* The scope's condition on conversations (alias c), with its values bound. */
-static void scope_where(const inbox_scope *scope, buf *sql, binds *b)
+static void scope_where(const inbox_scope *scope, buf *sql, query_binds *b)
 {
-	if (scope->agent_user_id) {
-		int u = bind_num(b, scope->agent_user_id);
-		buf_printf(sql,
-			   " AND (c.assignee_id = $%d OR c.team_id IN"
-			   " (SELECT team_id FROM team_members WHERE user_id = $%d))",
-			   u, u);
-	}
-	if (scope->channel_id)
-		buf_printf(sql, " AND c.channel_id = $%d", bind_num(b, scope->channel_id));
+	query_scope qs = query_scope_bind(scope, b);
+	query_scope_where(&qs, sql);
 }
 
 ct_err inbox_check_access(store_conn *c, const inbox_scope *scope, int64_t conversation_id)
 {
 	buf sql;
 	buf_init(&sql, 1024);
-	binds b = {0};
+	query_binds b = {0};
 	buf_printf(&sql, "SELECT c.id FROM conversations c WHERE c.id = $%d",
-		   bind_num(&b, conversation_id));
+		   query_bind_num(&b, conversation_id));
 	scope_where(scope, &sql, &b);
 	store_stmt *st = store_prepare(c, buf_cstr(&sql));
 	buf_free(&sql);
 	if (!st)
 		return CT_ERR_STORE;
-	for (int i = 0; i < b.n; i++)
-		store_bind_int(st, i + 1, b.num[i]);
+	query_bind_all(st, &b);
 	int64_t found;
 	return store_one_int(st, &found);
 }
 
 /* Append the WHERE conditions of f to sql, collecting bound values. */
-static ct_err build_where(store_conn *c, const inbox_filter *f, buf *sql, binds *b, buf *match,
-			  err_detail *d)
+static ct_err build_where(store_conn *c, const inbox_filter *f, buf *sql, query_binds *b,
+			  buf *match, err_detail *d)
 {
 	if (f->status) {
 		if (!str_in_list(f->status, statuses))
 			return err_set(d, CT_ERR_INVALID, "status",
 				       "status must be open, pending, snoozed or resolved");
-		buf_printf(sql, " AND c.status = $%d", bind_text(b, f->status));
+		buf_printf(sql, " AND c.status = $%d", query_bind_text(b, f->status));
 	}
 	if (f->priority) {
 		if (!str_in_list(f->priority, priorities))
 			return err_set(d, CT_ERR_INVALID, "priority",
 				       "priority must be low, normal, high or urgent");
-		buf_printf(sql, " AND c.priority = $%d", bind_text(b, f->priority));
+		buf_printf(sql, " AND c.priority = $%d", query_bind_text(b, f->priority));
 	}
 	if (f->channel)
 		buf_printf(sql, " AND c.channel_id = (SELECT id FROM channels WHERE name = $%d)",
-			   bind_text(b, f->channel));
+			   query_bind_text(b, f->channel));
 	if (f->language)
-		buf_printf(sql, " AND c.language = $%d", bind_text(b, f->language));
+		buf_printf(sql, " AND c.language = $%d", query_bind_text(b, f->language));
 	if (f->unassigned)
 		buf_puts(sql, " AND c.assignee_id IS NULL");
 	else if (f->assignee_id)
-		buf_printf(sql, " AND c.assignee_id = $%d", bind_num(b, f->assignee_id));
+		buf_printf(sql, " AND c.assignee_id = $%d", query_bind_num(b, f->assignee_id));
 	if (f->team_id)
-		buf_printf(sql, " AND c.team_id = $%d", bind_num(b, f->team_id));
+		buf_printf(sql, " AND c.team_id = $%d", query_bind_num(b, f->team_id));
 	if (f->tag)
 		buf_printf(sql,
 			   " AND EXISTS (SELECT 1 FROM conversation_tags ct JOIN tags t"
 			   " ON t.id = ct.tag_id WHERE ct.conversation_id = c.id AND t.name = $%d)",
-			   bind_text(b, f->tag));
+			   query_bind_text(b, f->tag));
 	if (f->q && *f->q) {
 		buf_puts(sql, " AND ");
 		if (store_fts_conversation_filter(c, f->q, b->n + 1, sql, match) != CT_OK)
 			return err_set(d, CT_ERR_INVALID, "q", "q holds no word to search for");
-		bind_text(b, buf_cstr(match));
+		query_bind_text(b, buf_cstr(match));
 	}
 	if (f->cursor && *f->cursor) {
 		int64_t activity, id;
 		if (parse_cursor(f->cursor, &activity, &id) != CT_OK)
 			return err_set(d, CT_ERR_INVALID, "cursor",
 				       "cursor is not one this server gave");
-		int pa = bind_num(b, activity);
+		int pa = query_bind_num(b, activity);
 		buf_printf(sql, " AND (c.last_activity_at, c.id) < ($%d, $%d)", pa,
-			   bind_num(b, id));
+			   query_bind_num(b, id));
 	}
 	return CT_OK;
 }
@@ -144,7 +115,7 @@ ct_err inbox_list(store_conn *c, const inbox_scope *scope, const inbox_filter *f
 	buf sql, match;
 	buf_init(&sql, 8192);
 	buf_init(&match, 8192);
-	binds b = {0};
+	query_binds b = {0};
 	int limit = f->limit > 0 && f->limit <= INBOX_LIST_MAX ? f->limit : 50;
 	buf_puts(&sql, "SELECT " CONVERSATION_COLUMNS CONVERSATION_FROM " WHERE 1 = 1");
 	scope_where(scope, &sql, &b);
@@ -152,18 +123,13 @@ ct_err inbox_list(store_conn *c, const inbox_scope *scope, const inbox_filter *f
 	if (err)
 		goto out;
 	buf_printf(&sql, " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $%d",
-		   bind_num(&b, limit + 1));
+		   query_bind_num(&b, limit + 1));
 	store_stmt *st = store_prepare(c, buf_cstr(&sql));
 	if (!st) {
 		err = CT_ERR_STORE;
 		goto out;
 	}
-	for (int i = 0; i < b.n; i++) {
-		if (b.text[i])
-			store_bind_text(st, i + 1, b.text[i]);
-		else
-			store_bind_int(st, i + 1, b.num[i]);
-	}
+	query_bind_all(st, &b);
 	*data = json_array();
 	int rc, rows = 0;
 	int64_t last_activity = 0, last_id = 0;
@@ -190,7 +156,7 @@ static const char SQL_CONVERSATION_BY_ID[] =
 static const char SQL_MESSAGES_OF[] = "SELECT " MESSAGE_COLUMNS " FROM messages m"
 				      " WHERE m.conversation_id = $1 ORDER BY m.id LIMIT 1000";
 
-ct_err inbox_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out)
+ct_err inbox_conversation(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out)
 {
 	*out = NULL;
 	ct_err access = inbox_check_access(c, scope, id);
@@ -205,13 +171,20 @@ ct_err inbox_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **o
 		*out = view_conversation(st);
 	ct_err err = rc == STORE_ROW ? CT_OK : rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
 	store_reset(st);
+	return err;
+}
+
+ct_err inbox_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out)
+{
+	ct_err err = inbox_conversation(c, scope, id, out);
 	if (err)
 		return err;
-	json_t *messages = json_array();
-	st = store_prepare(c, SQL_MESSAGES_OF);
+	store_stmt *st = store_prepare(c, SQL_MESSAGES_OF);
 	if (!st)
 		return CT_ERR_STORE;
+	json_t *messages = json_array();
 	store_bind_int(st, 1, id);
+	int rc;
 	while ((rc = store_step(st)) == STORE_ROW)
 		json_array_append_new(messages, view_message(st));
 	store_reset(st);

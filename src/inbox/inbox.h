@@ -58,6 +58,9 @@ typedef struct inbox_filter {
 ct_err inbox_list(store_conn *c, const inbox_scope *scope, const inbox_filter *f, json_t **data,
 		  buf *next_cursor, err_detail *d);
 
+/* A conversation without its messages (as in a list). CT_ERR_NOT_FOUND. */
+ct_err inbox_conversation(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out);
+
 /* A conversation with its messages (oldest first). CT_ERR_NOT_FOUND. */
 ct_err inbox_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out);
 

@@ -256,14 +256,17 @@ static void meta_pane(web_page *p, int64_t id, json_t *conv)
 	json_decref(choices);
 }
 
-/* Read the conversation in the user's view; NULL when it is not. */
-static json_t *load(web_page *p, int64_t id)
+/* Read the conversation in the user's view, with its messages or without;
+ * NULL when it is not in view. The caller owns it. */
+static json_t *load(web_page *p, int64_t id, int with_messages)
 {
 	inbox_scope scope;
 	web_scope(p->who, &scope);
 	json_t *conv = NULL;
 	store_conn *c = store_reader_acquire(p->a->store);
-	if (inbox_get(c, &scope, id, &conv) != CT_OK)
+	ct_err err = with_messages ? inbox_get(c, &scope, id, &conv)
+				   : inbox_conversation(c, &scope, id, &conv);
+	if (err)
 		conv = NULL;
 	store_reader_release(p->a->store, c);
 	return conv;
@@ -271,7 +274,7 @@ static json_t *load(web_page *p, int64_t id)
 
 void web_conversation_pane(web_page *p, const web_filter *f, int64_t id, const char *error)
 {
-	json_t *conv = load(p, id);
+	json_t *conv = load(p, id, 1);
 	if (!conv) {
 		html_printf(&p->h,
 			    "<section id=\"conversation\" class=\"thread-pane\" aria-label=\"%s\">"
@@ -325,14 +328,14 @@ void web_conversation(http_request *req, http_response *res)
 }
 
 /* One part of the open conversation alone, for the live refresh. */
-static void answer_part(http_request *req, http_response *res,
+static void answer_part(http_request *req, http_response *res, int with_messages,
 			void (*part)(web_page *p, int64_t id, json_t *conv))
 {
 	web_page p;
 	web_begin(&p, req, res);
 	p.partial = 1;
 	int64_t id = http_param_id(req, 0);
-	json_t *conv = load(&p, id);
+	json_t *conv = load(&p, id, with_messages);
 	if (!conv) {
 		web_error(&p, 404, _("This conversation does not exist or is not yours to see."));
 		return;
@@ -345,13 +348,13 @@ static void answer_part(http_request *req, http_response *res,
 /* GET /inbox/c/{id}/messages: the thread alone. */
 void web_conversation_messages(http_request *req, http_response *res)
 {
-	answer_part(req, res, messages_list);
+	answer_part(req, res, 1, messages_list);
 }
 
 /* GET /inbox/c/{id}/meta: the details alone. */
 void web_conversation_meta(http_request *req, http_response *res)
 {
-	answer_part(req, res, meta_pane);
+	answer_part(req, res, 0, meta_pane);
 }
 
 /* After an action: htmx gets the pane (with error, status 422 on failure);

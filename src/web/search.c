@@ -90,11 +90,10 @@ static json_t *hit_conversation(store_conn *c, const inbox_scope *scope, json_t 
 	json_t *conv = json_object_get(cache, key);
 	if (conv)
 		return json_is_object(conv) ? conv : NULL;
-	if (inbox_get(c, scope, id, &conv) != CT_OK) {
+	if (inbox_conversation(c, scope, id, &conv) != CT_OK) {
 		json_object_set_new(cache, key, json_null());
 		return NULL;
 	}
-	json_object_del(conv, "messages");
 	json_object_set_new(cache, key, conv);
 	return conv;
 }
