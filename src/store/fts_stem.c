@@ -22,6 +22,7 @@
 #include <utf8proc.h>
 
 #include "core/buf.h"
+#include "core/wordchar.h"
 #include "store/store.h"
 
 #define WORD_MAX 256 /* bytes of one word; the rest of a longer word is dropped */
@@ -46,26 +47,8 @@ static int is_dropped(utf8proc_int32_t cp)
 	       (cp >= 0xe0100 && cp <= 0xe01ef);
 }
 
-enum { SEPARATOR, LETTER, MARK };
-
-/* Letters and digits make words, and marks that are not dropped continue
- * one (but never start it); everything else (punctuation, symbols, spaces)
- * separates words. Characters count by their decomposition: "²" as "2". */
-static int char_class(utf8proc_int32_t cp)
-{
-	switch (utf8proc_category(cp)) {
-	case UTF8PROC_CATEGORY_LU:
-	case UTF8PROC_CATEGORY_LL:
-	case UTF8PROC_CATEGORY_LT:
-	case UTF8PROC_CATEGORY_LM:
-	case UTF8PROC_CATEGORY_LO:
-	case UTF8PROC_CATEGORY_ND:
-	case UTF8PROC_CATEGORY_NL: return LETTER;
-	case UTF8PROC_CATEGORY_MN:
-	case UTF8PROC_CATEGORY_MC: return MARK;
-	default: return SEPARATOR;
-	}
-}
+/* The word rule (core/wordchar.h), shared with triage's keywords. */
+enum { SEPARATOR = WORDCHAR_SEPARATOR, LETTER = WORDCHAR_LETTER, MARK = WORDCHAR_MARK };
 
 /* Stem one lower-cased word and hand it to emit. */
 static int emit_word(struct sb_stemmer *stemmer, unsigned char *word, int len, int compose,
@@ -146,7 +129,7 @@ static int tokenize_with(struct sb_stemmer *stemmer, const char *text, int n, to
 		for (utf8proc_ssize_t k = 0; k < n_parts && rc == 0; k++) {
 			if (is_dropped(parts[k]))
 				continue;
-			int cls = char_class(parts[k]);
+			int cls = (int)wordchar_class_of(parts[k]);
 			if (cls == LETTER || (cls == MARK && w.start >= 0))
 				add_char(&w, parts[k], cls, i, i + (int)step);
 			else
