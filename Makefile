@@ -9,7 +9,8 @@
 
 BUILD ?= build
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl libutf8proc liboath gmime-3.0 zlib
+PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl libutf8proc liboath gmime-3.0 zlib \
+	yaml-0.1 libpcre2-8 icu-i18n libexttextcat libgit2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lstemmer -lcrack -lpthread -lm
 

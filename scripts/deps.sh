@@ -20,7 +20,8 @@ set -eu
 
 build_pkgs="make gcc pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev
 libsodium-dev libcurl4-openssl-dev libpq-dev libstemmer-dev libutf8proc-dev gettext libcrack2-dev
-cracklib-runtime liboath-dev libgmime-3.0-dev locales zlib1g-dev tzdata"
+cracklib-runtime liboath-dev libgmime-3.0-dev locales zlib1g-dev tzdata libyaml-dev libpcre2-dev
+libicu-dev libexttextcat-dev libexttextcat-data libgit2-dev"
 test_pkgs="clang libclang-rt-14-dev llvm libcmocka-dev clang-format cppcheck python3
 python3-pytest curl sqlite3 procps postfix oathtool postgresql chromium"
 bench_pkgs="wrk nginx-light curl python3 sqlite3 procps postgresql"
