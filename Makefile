@@ -43,7 +43,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
-FMT_SRC = $(SRC) $(wildcard src/*.h src/*/*.h) tools/embed.c $(UNIT_SRC) $(FUZZ_SRC)
+FMT_SRC = $(SRC) $(wildcard src/*.h src/*/*.h) tools/embed.c $(UNIT_SRC) $(FUZZ_SRC) \
+	bench/triage_bench.c
 
 .PHONY: all po run test test-all unit bench fuzz fuzz-build lint format format-check cppcheck clean
 
@@ -98,6 +99,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 
 unit: $(UNIT_BIN)
 
+# The triage benchmark links the library like a unit test (bench/run.sh runs it).
+$(BUILD)/bench/triage_bench: bench/triage_bench.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD  $@"
+	@$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(PKG_LIBS)
+
 $(BUILD)/fuzz/%: fuzz/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  LD  $@"
@@ -127,8 +134,8 @@ test-all:
 
 bench:
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory all
-	@CLUETRAIN=$(BUILD)/cluetrain bench/run.sh
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/triage_bench
+	@CLUETRAIN=$(BUILD)/cluetrain TRIAGE_BENCH=$(BUILD)/bench/triage_bench bench/run.sh
 
 lint:
 	@scripts/lint.sh
@@ -148,4 +155,4 @@ cppcheck:
 clean:
 	rm -rf build build-*
 
--include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d)
+-include $(OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d) $(BUILD)/bench/triage_bench.d

@@ -327,6 +327,10 @@ def cmd_report(a):
         "inbox_page_p50_ms": get("pages", "pages", "inbox", "p50_ms"),
         "inbox_page_p99_ms": get("pages", "pages", "inbox", "p99_ms"),
         "assets_gzip_kb": get("pages", "assets_gzip_total_kb"),
+        "triage_msgs_per_s": get("triage", "triage_msgs_per_s"),
+        "triage_rules": get("triage", "triage_rules"),
+        "language_accuracy": get("triage", "language_accuracy"),
+        "language_set": get("triage", "language_set"),
         # details
         "pages": get("pages", "pages"),
         "inbox_page_bytes": get("pages", "inbox_page_bytes"),
@@ -374,6 +378,8 @@ def cmd_report(a):
         "rss<=64MB": out["rss_mb"] is not None and out["rss_mb"] <= 64,
         "inbox_page_p99<=10ms": out["inbox_page_p99_ms"] is not None and out["inbox_page_p99_ms"] <= 10,
         "js_css<=100KB": out["assets_gzip_kb"] is not None and out["assets_gzip_kb"] <= 100,
+        "triage>=50000/s": (out["triage_msgs_per_s"] or 0) >= 50000,
+        "language_accuracy>=0.99": (out["language_accuracy"] or 0) >= 0.99,
     }
     out["targets_met"] = checks
 

@@ -14,6 +14,8 @@
 #   BENCH_WRK_SECONDS      seconds per wrk run (default 10)
 #   BENCH_PG=0             skip the PostgreSQL figures (default 1: measure them)
 #   BENCH_KEEP=1           keep the temporary folder (its path is printed)
+#   BENCH_ONLY=triage      only the triage figures (seconds instead of an hour)
+#   TRIAGE_BENCH           the triage benchmark binary (make bench builds it)
 #
 # Everything happens under one mktemp -d folder on loopback (127.0.0.1); every
 # process started here is stopped on exit, the PostgreSQL cluster too.
@@ -29,6 +31,8 @@ LIST_REQUESTS=${BENCH_LIST_REQUESTS:-2000}
 SEARCH_REQUESTS=${BENCH_SEARCH_REQUESTS:-1000}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
 PG=${BENCH_PG:-1}
+ONLY=${BENCH_ONLY:-}
+TRIAGE_BENCH=${TRIAGE_BENCH:-build/bench/triage_bench}
 SEED=20261123
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -303,6 +307,21 @@ say "temporary folder $TMP"
 # The machine may be shared: record its load (1-minute average) around the run.
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 say "load average before the run: $LOAD_START (figures are noisy when other work runs)"
+
+# ---------------------------------------------------------------- triage
+# One core: the Stadtwerk concept grown to 50 rules over the demo messages and
+# the language test set; then language detection accuracy on that set.
+case "$TRIAGE_BENCH" in /*) ;; *) TRIAGE_BENCH="$PWD/$TRIAGE_BENCH" ;; esac
+[ -x "$TRIAGE_BENCH" ] || die "no triage benchmark at $TRIAGE_BENCH (make bench builds it)"
+say "triage: 50 rules, one core"
+run "$RES/triage.json" taskset -c 0 "$TRIAGE_BENCH" "$ROOT/docs/examples/concept-stadtwerk.yaml" \
+	"$ROOT/demo/stadtwerk.jsonl" "$ROOT/tests/data/language/mixed.tsv" 50
+say "  $(cat "$RES/triage.json")"
+if [ "$ONLY" = triage ]; then
+	python3 "$BENCH_DIR/client.py" report "$RES"
+	exit 0
+fi
+
 say "generating $MESSAGES messages (seed $SEED)"
 MSGS=$TMP/messages.jsonl
 run /dev/null python3 "$BENCH_DIR/gen.py" --messages "$MESSAGES" --seed "$SEED" --out "$MSGS"

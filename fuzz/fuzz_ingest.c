@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const ingest_limits lim = {
+	static const ingest_options lim = {
 		.max_batch = 1000,
 		.max_text = 64 * 1024,
 		.reopen_window_ms = 7LL * 86400 * 1000,

@@ -2,8 +2,8 @@
  * app.h: the running application: what every request and job can reach.
  *
  * One app exists per serve process (and per CLI command that needs the
- * store). It owns the configuration, the store, the event hub and the job
- * worker; the modules borrow them.
+ * store). It owns the configuration, the store, the event hub, the job
+ * worker and the active dialog concept; the modules borrow them.
  */
 #ifndef CT_APP_H
 #define CT_APP_H
@@ -12,6 +12,7 @@
 #include "core/events.h"
 #include "core/seal.h"
 #include "store/store.h"
+#include "triage/versions.h"
 
 typedef struct jobs_worker jobs_worker;
 
@@ -19,8 +20,9 @@ typedef struct app {
 	config cfg;
 	store *store;
 	events_hub *events;
-	jobs_worker *jobs; /* NULL outside serve */
-	seal_key key;      /* seals channel secrets and TOTP secrets */
+	jobs_worker *jobs;    /* NULL outside serve */
+	seal_key key;         /* seals channel secrets and TOTP secrets */
+	triage_active triage; /* the active dialog concept, parsed */
 } app;
 
 #endif

@@ -25,6 +25,7 @@ static const command commands[] = {
 	{"backup", cli_backup, N_("copy the database while serving, verified")},
 	{"migrate-data", cli_migrate_data,
 	 N_("move an installation from SQLite to PostgreSQL, verified")},
+	{"concept", cli_concept, N_("check, activate and compare the dialog concept")},
 	{"routes", cli_routes, N_("list the HTTP routes and the roles they allow")},
 };
 

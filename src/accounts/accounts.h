@@ -286,4 +286,15 @@ ct_err account_totp_enable(store *s, const actor *who, const seal_key *key, cons
 ct_err account_totp_disable(store *s, const login_policy *p, const actor *who, const user_auth *u,
 			    const char *password, int64_t *retry_after_s, err_detail *d);
 
+/*
+ * Availability for routing (availability.c): "away" (bool), "capacity"
+ * (null: the team's; 0: unlimited) and "working_hours" (null, or an object
+ * of weekdays mon .. sun with lists of "HH:MM-HH:MM").
+ */
+ct_err account_check_availability(json_t *body, err_detail *d);
+/* Store the availability fields present in body, inside the caller's write. */
+ct_err account_set_availability(store_conn *c, int64_t user_id, json_t *body);
+/* Add "away", "capacity", "working_hours" to user from columns col .. col + 2. */
+void account_availability_json(store_stmt *st, int col, json_t *user);
+
 #endif

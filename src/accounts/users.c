@@ -22,9 +22,9 @@
 static const char SQL_BY_EMAIL[] = "SELECT " USER_COLUMNS " FROM users WHERE email = $1";
 static const char SQL_BY_ID[] = "SELECT " USER_COLUMNS " FROM users WHERE id = $1";
 static const char SQL_LIST[] = "SELECT id, name, email, role, locale, active, totp_enabled,"
-			       " created_at FROM users ORDER BY id";
+			       " created_at, away, capacity, working_hours FROM users ORDER BY id";
 static const char SQL_GET[] = "SELECT id, name, email, role, locale, active, totp_enabled,"
-			      " created_at FROM users WHERE id = $1";
+			      " created_at, away, capacity, working_hours FROM users WHERE id = $1";
 static const char SQL_TEAMS_OF[] =
 	"SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id";
 static const char SQL_INSERT[] =
@@ -131,11 +131,14 @@ static json_t *user_row(store_conn *c, store_stmt *st)
 	char created[TIME_RFC3339_SIZE];
 	time_format_rfc3339(store_col_int(st, 7), created);
 	int64_t id = store_col_int(st, 0);
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:o}", "id", (json_int_t)id,
-			 "name", store_col_text(st, 1), "email", store_col_text(st, 2), "role",
-			 store_col_text(st, 3), "locale", store_col_text(st, 4), "active",
-			 (int)store_col_int(st, 5), "totp_enabled", (int)store_col_int(st, 6),
-			 "created_at", created, "teams", teams_of(c, id));
+	json_t *user =
+		json_pack("{s:I, s:s, s:s, s:s, s:s, s:b, s:b, s:s, s:o}", "id", (json_int_t)id,
+			  "name", store_col_text(st, 1), "email", store_col_text(st, 2), "role",
+			  store_col_text(st, 3), "locale", store_col_text(st, 4), "active",
+			  (int)store_col_int(st, 5), "totp_enabled", (int)store_col_int(st, 6),
+			  "created_at", created, "teams", teams_of(c, id));
+	account_availability_json(st, 8, user);
+	return user;
 }
 
 ct_err users_list(store_conn *c, json_t **data)
@@ -171,8 +174,9 @@ static const char *const locales[] = {"de", "en", NULL};
 /* Checks shared by create and update; fields absent from body are fine. */
 static ct_err check_fields(json_t *body, err_detail *d)
 {
-	static const char *const keys[] = {"name",  "email",  "role",         "locale", "password",
-					   "teams", "active", "totp_enabled", "unlock", NULL};
+	static const char *const keys[] = {
+		"name",         "email",  "role", "locale",        "password", "teams", "active",
+		"totp_enabled", "unlock", "away", "working_hours", "capacity", NULL};
 	const char *key;
 	json_t *v;
 	if (!json_is_object(body))
@@ -200,6 +204,9 @@ static ct_err check_fields(json_t *body, err_detail *d)
 	json_t *unlock = json_object_get(body, "unlock");
 	if (unlock && !json_is_true(unlock))
 		return err_set(d, CT_ERR_INVALID, "unlock", "unlock can only be true");
+	ct_err err = account_check_availability(body, d);
+	if (err)
+		return err;
 	json_t *teams = json_object_get(body, "teams");
 	size_t i;
 	json_t *t;
@@ -297,6 +304,8 @@ static ct_err insert_user(store_conn *c, void *arg)
 		return err_set(x->d, err, "email", "a user with this e-mail exists");
 	if (!err)
 		err = set_teams(c, x->id, json_object_get(x->body, "teams"), x->d);
+	if (!err)
+		err = account_set_availability(c, x->id, x->body);
 	json_t *after = err ? NULL : audit_view(c, x->id);
 	if (!err)
 		err = audit_record_json(c, x->who, "user.created", "user", x->id, NULL, after);
@@ -391,6 +400,8 @@ static ct_err apply_user_update(store_conn *c, void *arg)
 	}
 	if (!err)
 		err = set_teams(c, x->id, json_object_get(x->body, "teams"), x->d);
+	if (!err)
+		err = account_set_availability(c, x->id, x->body);
 	if (!err && json_object_get(x->body, "totp_enabled")) {
 		/* For someone who lost both their app and their recovery codes. */
 		store_stmt *q = store_prepare(c, SQL_CLEAR_TOTP);

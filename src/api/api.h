@@ -21,6 +21,16 @@ void api_channels_list(http_request *req, http_response *res);
 void api_channels_create(http_request *req, http_response *res);
 void api_channels_patch(http_request *req, http_response *res);
 
+/* The dialog concept (concept.c) */
+void api_concept_get(http_request *req, http_response *res);
+void api_concept_versions(http_request *req, http_response *res);
+void api_concept_version(http_request *req, http_response *res);
+void api_concept_diff(http_request *req, http_response *res);
+void api_concept_check(http_request *req, http_response *res);
+void api_concept_add(http_request *req, http_response *res);
+void api_concept_activate(http_request *req, http_response *res);
+void api_concept_replay(http_request *req, http_response *res);
+
 /* Signing in (auth.c, auth_password.c) */
 void api_auth_login(http_request *req, http_response *res);
 void api_auth_second_factor(http_request *req, http_response *res);

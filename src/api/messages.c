@@ -9,6 +9,7 @@
 #include "core/timeutil.h"
 #include "inbox/inbox.h"
 #include "ingest/ingest.h"
+#include "jobs/jobs.h"
 
 static json_t *results_json(const ingest_batch *b)
 {
@@ -29,12 +30,20 @@ void api_messages_ingest(http_request *req, http_response *res)
 	json_t *body = NULL;
 	if (http_body_json(req, res, &body) != CT_OK)
 		return;
-	ingest_limits lim = {(size_t)a->cfg.ingest_max_batch, (size_t)a->cfg.ingest_max_text,
-			     a->cfg.reopen_window_s * 1000, http_principal(req)->channel_id};
+	ingest_options lim = {.max_batch = (size_t)a->cfg.ingest_max_batch,
+			      .max_text = (size_t)a->cfg.ingest_max_text,
+			      .reopen_window_ms = a->cfg.reopen_window_s * 1000,
+			      .only_channel_id = http_principal(req)->channel_id,
+			      .triage = triage_active_get(&a->triage, a->store, 0),
+			      .reply_attempts = (int)a->cfg.jobs_max_attempts,
+			      .auto_reply_author = a->cfg.org_name};
 	ingest_batch b;
 	ct_err err = ingest_parse(body, &lim, time_now_ms(), &b);
 	if (!err)
 		err = ingest_commit(a->store, &lim, &b);
+	if (lim.triage && !err && a->jobs)
+		jobs_wake(a->jobs); /* automatic replies may wait */
+	triage_engine_unref(lim.triage);
 	if (err) {
 		if (err == CT_ERR_INVALID || err == CT_ERR_TOO_LARGE || err == CT_ERR_FORBIDDEN)
 			http_error(res, err, buf_cstr(&b.err_msg),

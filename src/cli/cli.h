@@ -23,6 +23,8 @@ int cli_backup(int argc, char **argv);
 int cli_migrate_data(int argc, char **argv);
 int cli_routes(int argc, char **argv);
 int cli_user(int argc, char **argv);
+int cli_concept(int argc, char **argv);
+int cli_concept_replay(int argc, char **argv); /* concept replay (concept_replay.c) */
 
 /* Exit codes. */
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
@@ -34,6 +36,15 @@ enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
  */
 int cli_open_app(const char *data_dir, int create, app *a);
 void cli_close_app(app *a);
+
+/* The whole file at path (at most max bytes) into *out, NUL-terminated and
+ * owned by the caller, its length in *len; prints why not. */
+int cli_read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* A concept's errors on stderr, "FILE:LINE:COLUMN: KEY: MESSAGE" each, then
+ * how many (concept.c). */
+struct concept_errors;
+void cli_print_concept_errors(const struct concept_errors *errs, const char *file);
 
 /* Print "cluetrain: " and a formatted message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

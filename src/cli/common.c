@@ -74,6 +74,7 @@ int cli_open_app(const char *data_dir, int create, app *a)
 		goto out;
 	}
 	a->events = events_new();
+	triage_active_init(&a->triage);
 	rc = CLI_OK;
 out:
 	buf_free(&msg);
@@ -85,11 +86,40 @@ out:
 void cli_close_app(app *a)
 {
 	seal_key_wipe(&a->key);
+	triage_active_free(&a->triage);
 	store_close(a->store);
 	events_free(a->events);
 	config_free(&a->cfg);
 	a->store = NULL;
 	a->events = NULL;
+}
+
+int cli_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		cli_error(_("cannot open %s"), path);
+		return CLI_FAILED;
+	}
+	buf b;
+	buf_init(&b, max);
+	char chunk[8192];
+	size_t n;
+	ct_err err = CT_OK;
+	while (!err && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		err = buf_append(&b, chunk, n);
+	int failed = ferror(f);
+	fclose(f);
+	if (err || failed) {
+		if (err)
+			cli_error(_("%s is larger than %zu bytes"), path, max);
+		else
+			cli_error(_("cannot read %s"), path);
+		buf_free(&b);
+		return CLI_FAILED;
+	}
+	*out = buf_detach(&b, len);
+	return CLI_OK;
 }
 
 void cli_progress_start(cli_progress *p, const char *label, long long total)

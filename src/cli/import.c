@@ -71,7 +71,7 @@ static int read_line(FILE *f, buf *line)
 
 /* Parse line number lineno into a one-message batch; prints any error. */
 static int parse_line(app *a, const buf *line, const char *name, long long lineno,
-		      const ingest_limits *lim, ingest_batch *b, int *skip)
+		      const ingest_options *lim, ingest_batch *b, int *skip)
 {
 	json_error_t jerr;
 	*skip = 0;
@@ -102,7 +102,7 @@ static int parse_line(app *a, const buf *line, const char *name, long long linen
 }
 
 /* Pass 1: every line valid? Counts the messages, finds the newest time. */
-static int validate_all(app *a, FILE *f, const char *name, const ingest_limits *lim,
+static int validate_all(app *a, FILE *f, const char *name, const ingest_options *lim,
 			long long *count, int64_t *newest)
 {
 	buf line;
@@ -134,8 +134,8 @@ static int validate_all(app *a, FILE *f, const char *name, const ingest_limits *
 }
 
 /* Pass 2: commit the (valid) lines in batches, times moved by shift_ms. */
-static int commit_all(app *a, FILE *f, const char *name, const ingest_limits *lim, int64_t shift_ms,
-		      cli_progress *progress)
+static int commit_all(app *a, FILE *f, const char *name, const ingest_options *lim,
+		      int64_t shift_ms, cli_progress *progress)
 {
 	buf line;
 	buf_init(&line, LINE_MAX_BYTES);
@@ -180,8 +180,11 @@ static int commit_all(app *a, FILE *f, const char *name, const ingest_limits *li
 
 int cli_import_file(app *a, FILE *f, const char *name, int64_t newest_at, int *imported)
 {
-	ingest_limits lim = {IMPORT_BATCH, (size_t)a->cfg.ingest_max_text,
-			     a->cfg.reopen_window_s * 1000, 0};
+	/* Imported messages are history: not triaged (no automatic replies
+	 * to old messages); `concept replay` shows what the concept makes of them. */
+	ingest_options lim = {.max_batch = IMPORT_BATCH,
+			      .max_text = (size_t)a->cfg.ingest_max_text,
+			      .reopen_window_ms = a->cfg.reopen_window_s * 1000};
 	long long count = 0;
 	int64_t newest = 0;
 	int rc = validate_all(a, f, name, &lim, &count, &newest);

@@ -23,6 +23,7 @@
 #include "jobs/jobs.h"
 #include "jobs/kinds.h"
 #include "privacy/privacy.h"
+#include "triage/sla_watch.h"
 
 static int usage(int ok)
 {
@@ -96,6 +97,7 @@ int cli_serve(int argc, char **argv)
 		return CLI_FAILED;
 	}
 	jobs_register_kind(&privacy_retention_job);
+	jobs_register_tick(sla_watch_tick, SLA_WATCH_EVERY_MS);
 	a.jobs = jobs_start(&a);
 	http_server *srv = NULL;
 	buf msg;

@@ -83,6 +83,8 @@ static const config_key config_keys[] = {
 		"resolved conversations older than this are removed; 0 keeps them"),
 	STR_KEY("retention.mode", retention_mode, "anonymise or delete"),
 	STR_KEY("org.name", org_name, "the organisation's name, shown in the web pages"),
+	STR_KEY("sla.notify_email", sla_notify_email,
+		"who gets an e-mail when a response-time promise is due soon or breached"),
 	STR_KEY("org.time_zone", time_zone,
 		"the organisation's time zone (IANA name): pages show times in it"),
 };
@@ -125,6 +127,7 @@ void config_defaults(config *cfg, const char *data_dir)
 	cfg->retention_mode = xstrdup("anonymise");
 	cfg->org_name = xstrdup("cluetrain");
 	cfg->time_zone = xstrdup("Europe/Berlin");
+	cfg->sla_notify_email = xstrdup("");
 }
 
 /* Is name a time zone of the system's database (tzdata)? */

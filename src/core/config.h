@@ -55,6 +55,7 @@ typedef struct config {
 	char *retention_mode;     /* anonymise or delete */
 	char *org_name;           /* shown in the web pages */
 	char *time_zone;          /* IANA name; pages show times in it */
+	char *sla_notify_email;   /* SLA warnings by mail to this address; "" = none */
 } config;
 
 /* Fill cfg with defaults for data_dir (copied). Free with config_free. */

@@ -9,6 +9,7 @@
 #include "web/web.h"
 
 #define AUTH_MAX_BODY (8u << 10)
+#define CONCEPT_MAX_BODY (2u << 20) /* a 1 MiB concept, JSON-escaped */
 
 const http_route http_routes[] = {
 	{"GET", "/api/v1/health", api_health, 0, 0, 0},
@@ -55,6 +56,15 @@ const http_route http_routes[] = {
 	{"POST", "/api/v1/tokens", api_tokens_create, ROLE_ADMIN, 0, 0},
 	{"DELETE", "/api/v1/tokens/{id}", api_token_revoke, ROLE_ADMIN, 0, 0},
 	{"GET", "/api/v1/audit", api_audit_list, ROLE_ADMIN, 0, 0},
+	{"GET", "/api/v1/concept", api_concept_get, ROLES_ANY, 0, 0},
+	{"GET", "/api/v1/concept/versions", api_concept_versions, ROLES_ANY, 0, 0},
+	{"POST", "/api/v1/concept/versions", api_concept_add, ROLES_MANAGE, CONCEPT_MAX_BODY, 0},
+	{"GET", "/api/v1/concept/versions/{id}", api_concept_version, ROLES_ANY, 0, 0},
+	{"POST", "/api/v1/concept/versions/{id}/activate", api_concept_activate, ROLES_MANAGE, 0,
+	 0},
+	{"GET", "/api/v1/concept/diff", api_concept_diff, ROLES_ANY, 0, 0},
+	{"POST", "/api/v1/concept/check", api_concept_check, ROLES_MANAGE, CONCEPT_MAX_BODY, 0},
+	{"POST", "/api/v1/concept/replay", api_concept_replay, ROLES_MANAGE, CONCEPT_MAX_BODY, 0},
 
 	/* Contacts and privacy (GDPR/DSGVO). */
 	{"GET", "/api/v1/contacts/{id}", api_contact_get, ROLES_ANY, 0, 0},
@@ -104,6 +114,15 @@ const http_route http_routes[] = {
 	{"POST", "/settings/tokens", web_settings_token_create, ROLE_ADMIN, 0, ROUTE_PAGE},
 	{"POST", "/settings/tokens/{id}/revoke", web_settings_token_revoke, ROLE_ADMIN,
 	 AUTH_MAX_BODY, ROUTE_PAGE},
+	/* The concept's forms carry up to 1 MiB of YAML, form-encoded. */
+	{"GET", "/settings/concept", web_settings_concept, ROLES_MANAGE, 0, ROUTE_PAGE},
+	{"POST", "/settings/concept", web_settings_concept_save, ROLES_MANAGE, 4u << 20,
+	 ROUTE_PAGE},
+	{"POST", "/settings/concept/check", web_settings_concept_check, ROLES_MANAGE, 4u << 20,
+	 ROUTE_PAGE},
+	{"POST", "/settings/concept/{id}/activate", web_settings_concept_activate, ROLES_MANAGE,
+	 AUTH_MAX_BODY, ROUTE_PAGE},
+	{"GET", "/settings/concept/diff", web_settings_concept_diff, ROLES_MANAGE, 0, ROUTE_PAGE},
 	{"GET", "/profile", web_profile, ROLES_ANY, 0, ROUTE_PAGE},
 	{"POST", "/profile/language", web_profile_language, ROLES_ANY, AUTH_MAX_BODY, ROUTE_PAGE},
 	{"POST", "/profile/password", web_profile_password, ROLES_ANY, AUTH_MAX_BODY, ROUTE_PAGE},

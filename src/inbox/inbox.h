@@ -80,6 +80,20 @@ ct_err inbox_reply(store *s, const actor *who, const inbox_scope *scope, int64_t
 		   int *created, err_detail *d);
 
 /* An internal note (never sent anywhere). */
+/*
+ * Queue an automatic reply (the concept's after-hours or first-contact
+ * answer) in conversation_id inside the caller's write c: an outbound
+ * message by author_name plus its delivery job, both under key. Once per
+ * key: when a message with key exists, nothing happens and *message_id is
+ * 0. It does not count as the team's response (first_response_at stays).
+ */
+ct_err inbox_queue_auto_reply(store_conn *c, int64_t conversation_id, const char *author_name,
+			      const char *text, const char *key, int max_attempts, int64_t now,
+			      int64_t *message_id);
+
+/* Add tags (made when new) to a conversation inside the caller's write c. */
+ct_err inbox_add_tags(store_conn *c, int64_t conversation_id, const char *const *names, size_t n);
+
 ct_err inbox_note(store *s, const actor *who, const inbox_scope *scope, int64_t conversation_id,
 		  const char *text, int64_t *message_id, err_detail *d);
 

@@ -26,7 +26,12 @@ static const char SQL_TOUCH_REPLY[] =
 	"UPDATE conversations SET last_activity_at = CASE WHEN $2 > last_activity_at THEN $2"
 	" ELSE last_activity_at END,"
 	" snippet = substr($3, 1, 200), message_count = message_count + 1,"
-	" first_response_at = coalesce(first_response_at, $2) WHERE id = $1";
+	" first_response_at = coalesce(first_response_at, $2),"
+	" next_response_at = CASE WHEN waiting_since IS NULL THEN next_response_at ELSE $2 END,"
+	" waiting_since = NULL, next_response_due_at = NULL WHERE id = $1";
+/* An automatic reply is no response of the team: the SLA clock runs on. */
+static const char SQL_TOUCH_AUTO[] =
+	"UPDATE conversations SET message_count = message_count + 1 WHERE id = $1";
 static const char SQL_TOUCH_NOTE[] =
 	"UPDATE conversations SET message_count = message_count + 1 WHERE id = $1";
 static const char SQL_MESSAGE_BY_ID[] =
@@ -68,6 +73,73 @@ static ct_err find_by_key(store_conn *c, outbound_ctx *x)
 	return store_one_int(st, &x->message_id);
 }
 
+/* One outbound row: a reply (key set: queued for delivery by a job with
+ * the same key) or a note (key NULL). */
+typedef struct outbound_row {
+	int64_t conversation_id, channel_id;
+	const char *direction;
+	int64_t user_id; /* 0: not written by a user */
+	const char *author_name;
+	const char *text;
+	const char *key;
+	int max_attempts;
+	int64_t now;
+} outbound_row;
+
+/* Insert r and, for a reply, its delivery job; *id gets the message id. */
+static ct_err insert_row(store_conn *c, const outbound_row *r, int64_t *id)
+{
+	store_stmt *st = store_prepare(c, SQL_OUT_INSERT);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, r->conversation_id);
+	store_bind_int(st, 2, r->channel_id);
+	store_bind_text(st, 3, r->direction);
+	if (r->user_id)
+		store_bind_int(st, 4, r->user_id);
+	store_bind_text(st, 5, r->author_name);
+	store_bind_text(st, 6, r->text);
+	store_bind_int(st, 7, r->now);
+	store_bind_text(st, 8, r->key ? "queued" : NULL);
+	store_bind_text(st, 9, r->key);
+	ct_err err = store_one_int(st, id);
+	if (err || !r->key)
+		return err;
+	char payload[64];
+	snprintf(payload, sizeof(payload), "{\"message_id\":%lld}", (long long)*id);
+	return jobs_enqueue(c, JOB_DELIVER_REPLY, payload, r->key, r->max_attempts, r->now);
+}
+
+ct_err inbox_queue_auto_reply(store_conn *c, int64_t conversation_id, const char *author_name,
+			      const char *text, const char *key, int max_attempts, int64_t now,
+			      int64_t *message_id)
+{
+	*message_id = 0;
+	store_stmt *st = store_prepare(c, SQL_MESSAGE_BY_KEY);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_text(st, 1, key);
+	ct_err err = store_one_int(st, message_id);
+	if (err != CT_ERR_NOT_FOUND) {
+		*message_id = 0; /* sent before: once is enough */
+		return err;
+	}
+	int64_t channel_id = 0;
+	if (!(st = store_prepare(c, SQL_CONVERSATION_CHANNEL)))
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, conversation_id);
+	err = store_one_int(st, &channel_id);
+	outbound_row row = {conversation_id, channel_id, "out", 0, author_name, text, key,
+			    max_attempts,    now};
+	if (!err)
+		err = insert_row(c, &row, message_id);
+	if (!err && (st = store_prepare(c, SQL_TOUCH_AUTO))) {
+		store_bind_int(st, 1, conversation_id);
+		err = store_run(st);
+	}
+	return err;
+}
+
 static ct_err insert_outbound(store_conn *c, void *arg)
 {
 	outbound_ctx *x = arg;
@@ -89,31 +161,13 @@ static ct_err insert_outbound(store_conn *c, void *arg)
 			return err; /* a replay: the first reply stands */
 	}
 	int reply = strcmp(x->direction, "out") == 0;
-	st = store_prepare(c, SQL_OUT_INSERT);
-	if (!st)
-		return CT_ERR_STORE;
-	store_bind_int(st, 1, x->conversation_id);
-	store_bind_int(st, 2, channel_id);
-	store_bind_text(st, 3, x->direction);
-	if (x->author->user_id)
-		store_bind_int(st, 4, x->author->user_id);
-	store_bind_text(st, 5, x->author->name);
-	store_bind_text(st, 6, x->text);
-	store_bind_int(st, 7, now);
-	store_bind_text(st, 8, reply ? "queued" : NULL);
-	store_bind_text(st, 9, reply ? x->key : NULL);
-	err = store_one_int(st, &x->message_id);
+	outbound_row row = {x->conversation_id,    channel_id,      x->direction,
+			    x->author->user_id,    x->author->name, x->text,
+			    reply ? x->key : NULL, x->max_attempts, now};
+	err = insert_row(c, &row, &x->message_id);
 	if (err)
 		return err;
 	x->created = 1;
-	if (reply) {
-		char payload[64];
-		snprintf(payload, sizeof(payload), "{\"message_id\":%lld}",
-			 (long long)x->message_id);
-		err = jobs_enqueue(c, JOB_DELIVER_REPLY, payload, x->key, x->max_attempts, now);
-		if (err)
-			return err;
-	}
 	st = store_prepare(c, reply ? SQL_TOUCH_REPLY : SQL_TOUCH_NOTE);
 	if (!st)
 		return CT_ERR_STORE;

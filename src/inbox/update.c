@@ -194,31 +194,71 @@ static ct_err set_ref(store_conn *c, update_ctx *x, const char *field, const cha
 
 static int compare_names(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The row's copy of the tag names: sorted, without repeats, comma-joined. */
-static ct_err set_tag_names(store_conn *c, int64_t id, json_t *tags)
+/* The row's copy of the tag names (sorted bytewise, as on both backends,
+ * comma-joined), from the tags the conversation has now. */
+static ct_err refresh_tag_names(store_conn *c, int64_t id)
 {
-	const char *names[TAGS_MAX] = {0};
-	size_t n = 0, i;
-	json_t *t;
-	json_array_foreach(tags, i, t) names[n++] = json_string_value(t);
+	store_stmt *st = store_prepare(c, SQL_TAG_NAMES);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, id);
+	char *names[64] = {0};
+	size_t n = 0;
+	int rc;
+	while ((rc = store_step(st)) == STORE_ROW)
+		if (n < 64)
+			names[n++] = xstrdup(store_col_text(st, 0));
+	store_reset(st);
 	qsort(names, n, sizeof(names[0]), compare_names);
 	buf joined;
 	buf_init(&joined, 4096);
-	for (i = 0; i < n; i++)
-		if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
-			buf_printf(&joined, "%s%s", joined.len ? "," : "", names[i]);
-	store_stmt *st = store_prepare(c, SQL_SET_TAG_NAMES);
-	ct_err err = CT_ERR_STORE;
-	if (st) {
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(&joined, "%s%s", i ? "," : "", names[i]);
+		free(names[i]);
+	}
+	ct_err err = rc == STORE_ERROR ? CT_ERR_STORE : CT_OK;
+	if (!err && !(st = store_prepare(c, SQL_SET_TAG_NAMES)))
+		err = CT_ERR_STORE;
+	if (!err) {
 		store_bind_int(st, 1, id);
 		store_bind_text(st, 2, buf_cstr(&joined));
 		err = store_run(st);
 	}
 	buf_free(&joined);
 	return err;
+}
+
+/* Give conversation id the tag name (made when new). */
+static ct_err add_tag(store_conn *c, int64_t id, const char *name)
+{
+	int64_t tag_id = 0;
+	store_stmt *st = store_prepare(c, SQL_TAG_ENSURE);
+	ct_err err = st ? CT_OK : CT_ERR_STORE;
+	if (!err) {
+		store_bind_text(st, 1, name);
+		err = store_run(st);
+	}
+	if (!err && (st = store_prepare(c, SQL_TAG_ID))) {
+		store_bind_text(st, 1, name);
+		err = store_one_int(st, &tag_id);
+	}
+	if (!err && (st = store_prepare(c, SQL_TAG_ADD))) {
+		store_bind_int(st, 1, id);
+		store_bind_int(st, 2, tag_id);
+		err = store_run(st);
+	}
+	return err;
+}
+
+ct_err inbox_add_tags(store_conn *c, int64_t conversation_id, const char *const *names, size_t n)
+{
+	ct_err err = CT_OK;
+	for (size_t i = 0; !err && i < n; i++)
+		err = add_tag(c, conversation_id, names[i]);
+	return err || !n ? err : refresh_tag_names(c, conversation_id);
 }
 
 static ct_err set_tags(store_conn *c, update_ctx *x)
@@ -235,25 +275,10 @@ static ct_err set_tags(store_conn *c, update_ctx *x)
 	json_t *t;
 	json_array_foreach(tags, i, t)
 	{
-		const char *name = json_string_value(t);
-		int64_t tag_id = 0;
-		if (!err && (st = store_prepare(c, SQL_TAG_ENSURE))) {
-			store_bind_text(st, 1, name);
-			err = store_run(st);
-		}
-		if (!err && (st = store_prepare(c, SQL_TAG_ID))) {
-			store_bind_text(st, 1, name);
-			err = store_one_int(st, &tag_id);
-		}
-		if (!err && (st = store_prepare(c, SQL_TAG_ADD))) {
-			store_bind_int(st, 1, x->id);
-			store_bind_int(st, 2, tag_id);
-			err = store_run(st);
-		}
-		if (err)
-			return err;
+		if (!err)
+			err = add_tag(c, x->id, json_string_value(t));
 	}
-	return err ? err : set_tag_names(c, x->id, tags);
+	return err ? err : refresh_tag_names(c, x->id);
 }
 
 static ct_err apply_patch(store_conn *c, void *arg)

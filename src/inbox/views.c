@@ -45,6 +45,19 @@ json_t *view_conversation(store_stmt *st)
 	json_object_set_new(v, "resolved_at", col_json_time(st, 16));
 	json_object_set_new(v, "created_at", col_json_time(st, 17));
 	json_object_set_new(v, "tags", tag_list(st, 18));
+	/* What the dialog concept decided, and the response-time clock. */
+	json_object_set_new(v, "intent", col_json_text(st, 19));
+	json_object_set_new(v, "action", col_json_text(st, 20));
+	json_object_set_new(v, "language_unowned", json_boolean(store_col_int(st, 21)));
+	json_t *sla = json_object();
+	json_object_set_new(sla, "policy", col_json_text(st, 22));
+	json_object_set_new(sla, "first_response_due_at", col_json_time(st, 23));
+	json_object_set_new(sla, "next_response_due_at", col_json_time(st, 24));
+	json_object_set_new(sla, "resolution_due_at", col_json_time(st, 25));
+	json_object_set_new(sla, "waiting_since", col_json_time(st, 26));
+	json_object_set_new(sla, "next_response_at", col_json_time(st, 27));
+	json_object_set_new(v, "sla", sla);
+	json_object_set_new(v, "triage", col_json_parsed(st, 28));
 	return v;
 }
 
@@ -68,5 +81,12 @@ json_t *view_message(store_stmt *st)
 	json_object_set_new(v, "received_at", col_json_time(st, 12));
 	json_object_set_new(v, "delivery_state", col_json_text(st, 13));
 	json_object_set_new(v, "delivery_error", col_json_text(st, 14));
+	json_object_set_new(v, "language", col_json_text(st, 15));
+	json_object_set_new(v, "intent", col_json_text(st, 16));
+	json_object_set_new(v, "sentiment", /* stored in thousandths */
+			    store_col_is_null(st, 17)
+				    ? json_null()
+				    : json_real((double)store_col_int(st, 17) / 1000.0));
+	json_object_set_new(v, "triage", col_json_parsed(st, 18));
 	return v;
 }

@@ -11,10 +11,13 @@
 
 #include "store/store.h"
 
-#define CONVERSATION_COLUMNS                                                              \
-	"c.id, ch.id, ch.name, ch.kind, co.id, co.name, c.subject, c.status, c.priority," \
-	" c.language, c.assignee_id, c.team_id, c.snippet, c.message_count,"              \
-	" c.last_activity_at, c.first_response_at, c.resolved_at, c.created_at, c.tag_names"
+#define CONVERSATION_COLUMNS                                                                  \
+	"c.id, ch.id, ch.name, ch.kind, co.id, co.name, c.subject, c.status, c.priority,"     \
+	" c.language, c.assignee_id, c.team_id, c.snippet, c.message_count,"                  \
+	" c.last_activity_at, c.first_response_at, c.resolved_at, c.created_at, c.tag_names," \
+	" c.intent, c.action, c.language_unowned, c.sla_policy, c.first_response_due_at,"     \
+	" c.next_response_due_at, c.resolution_due_at, c.waiting_since, c.next_response_at,"  \
+	" c.triage"
 #define CONVERSATION_FROM                                                \
 	" FROM conversations c JOIN channels ch ON ch.id = c.channel_id" \
 	" JOIN contacts co ON co.id = c.contact_id"
@@ -22,7 +25,8 @@
 #define MESSAGE_COLUMNS                                                                      \
 	"m.id, m.conversation_id, m.direction, m.external_id, m.in_reply_to, m.author_name," \
 	" m.identity_id, m.author_user_id, m.text, m.attachments, m.meta, m.created_at,"     \
-	" m.received_at, m.delivery_state, m.delivery_error"
+	" m.received_at, m.delivery_state, m.delivery_error, m.language, m.intent,"          \
+	" m.sentiment, m.triage"
 
 /* The conversation in the current row (CONVERSATION_COLUMNS). New reference. */
 json_t *view_conversation(store_stmt *st);

@@ -31,6 +31,7 @@
 
 #include "core/timeutil.h"
 #include "ingest/ingest.h"
+#include "ingest/triage_apply.h"
 
 static const char SQL_CHANNEL_BY_NAME[] = "SELECT id FROM channels WHERE name = $1";
 static const char SQL_MESSAGE_BY_EXTERNAL[] =
@@ -67,14 +68,15 @@ static const char SQL_CONVERSATION_TOUCH[] =
 
 /* An author of the batch: the identity as this write found or made it. */
 typedef struct author_state {
-	int known; /* identity_id, contact_id, name and handle are set */
+	int known;   /* identity_id, contact_id, name and handle are set */
+	int created; /* this write made the contact: its first message */
 	int64_t identity_id, contact_id;
 	char *name, *handle; /* as stored now, "" for none; owned */
 } author_state;
 
 typedef struct commit_ctx {
 	ingest_batch *batch;
-	const ingest_limits *lim;
+	const ingest_options *lim;
 	int64_t now;
 	/* The authors, sorted (worked out by plan_authors before the write):
 	 * author k's messages are by_author[runs[k] .. runs[k + 1]), in batch
@@ -87,6 +89,8 @@ typedef struct commit_ctx {
 	author_state *authors;
 	unsigned char *fresh;
 	char identity_sql[256]; /* SQL_IDENTITY_BY_EXTERNAL, locking the row */
+	/* With a concept: each message's text analysed before the write. */
+	triage_result *triage;
 } commit_ctx;
 
 static ct_err find_int(store_conn *c, const char *sql, int64_t a, const char *b, int64_t *out)
@@ -284,7 +288,7 @@ static ct_err create_author(store_conn *c, const commit_ctx *x, author_state *a,
 				     &a->contact_id);
 	if (err)
 		return err;
-	a->known = 1;
+	a->known = a->created = 1;
 	set_text(&a->name, m->author_name ? m->author_name : "");
 	set_text(&a->handle, m->author_handle ? m->author_handle : "");
 	return CT_OK;
@@ -324,7 +328,7 @@ static ct_err lock_authors(store_conn *c, commit_ctx *x)
 	memset(x->fresh, 0, b->n);
 	for (size_t k = 0; k < x->n_authors; k++) {
 		author_state *a = &x->authors[k];
-		a->known = 0;
+		a->known = a->created = 0;
 		size_t first = x->by_author[x->runs[k]];
 		store_stmt *st = store_prepare(c, x->identity_sql);
 		if (!st)
@@ -380,6 +384,16 @@ static ct_err commit_one(store_conn *c, commit_ctx *x, size_t i)
 	}
 	if (!err)
 		err = insert_message(c, m, x->now, a->identity_id, r);
+	if (!err && x->triage) {
+		triage_apply_input in = {.opt = x->lim,
+					 .message_id = r->message_id,
+					 .conversation_id = r->conversation_id,
+					 .channel_id = r->channel_id,
+					 .contact_id = a->contact_id,
+					 .first_contact = a->created && r->new_conversation,
+					 .now = x->now};
+		err = ingest_apply_triage(c, &in, &x->triage[i]);
+	}
 	return err;
 }
 
@@ -472,11 +486,33 @@ static void plan_free(commit_ctx *x)
 	free(x->fresh);
 }
 
-ct_err ingest_commit(store *s, const ingest_limits *lim, ingest_batch *b)
+/* Analyse each message's text for the concept (before the write, on the
+ * caller's thread, so that requests analyse in parallel). */
+static ct_err analyse_texts(commit_ctx *x)
+{
+	const ingest_batch *b = x->batch;
+	x->triage = xcalloc(b->n + 1, sizeof(*x->triage));
+	for (size_t i = 0; i < b->n; i++)
+		triage_result_init(&x->triage[i]);
+	for (size_t i = 0; i < b->n; i++) {
+		const char *t = b->msgs[i].text;
+		ct_err err = triage_analyze(x->lim->triage, t, strlen(t), NULL, &x->triage[i]);
+		if (err)
+			return err;
+	}
+	return CT_OK;
+}
+
+ct_err ingest_commit(store *s, const ingest_options *lim, ingest_batch *b)
 {
 	commit_ctx x = {.batch = b, .lim = lim, .now = time_now_ms()};
 	plan_authors(&x);
-	ct_err err = store_write(s, commit_batch, &x);
+	ct_err err = lim->triage ? analyse_texts(&x) : CT_OK;
+	if (!err)
+		err = store_write(s, commit_batch, &x);
+	for (size_t i = 0; x.triage && i < b->n; i++)
+		triage_result_free(&x.triage[i]);
+	free(x.triage);
 	plan_free(&x);
 	return err;
 }

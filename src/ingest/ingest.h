@@ -7,8 +7,10 @@
  *     the first bad field and its array index; nothing is stored on error.
  *  2. ingest_commit stores the batch through one store_write: de-duplicated
  *     by (channel, external_id), the author resolved to a contact, the
- *     message threaded into a conversation. It returns only once the batch
- *     is durable; a failure leaves nothing of the batch behind.
+ *     message threaded into a conversation, and, when a concept is active,
+ *     triaged (triage/: language, intent, rules, routing, SLA due times,
+ *     automatic replies as jobs), all in the same transaction. It returns
+ *     only once the batch is durable; a failure leaves nothing behind.
  */
 #ifndef CT_INGEST_H
 #define CT_INGEST_H
@@ -20,13 +22,18 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "store/store.h"
+#include "triage/triage.h"
 
-typedef struct ingest_limits {
-	size_t max_batch;         /* messages in one batch */
-	size_t max_text;          /* bytes of one text */
-	int64_t reopen_window_ms; /* a resolved conversation re-opens within this */
-	int64_t only_channel_id;  /* a channel-scoped token's channel; 0: any */
-} ingest_limits;
+/* How a batch is taken in: the limits, and the concept that triages it. */
+typedef struct ingest_options {
+	size_t max_batch;              /* messages in one batch */
+	size_t max_text;               /* bytes of one text */
+	int64_t reopen_window_ms;      /* a resolved conversation re-opens within this */
+	int64_t only_channel_id;       /* a channel-scoped token's channel; 0: any */
+	triage_engine *triage;         /* the active concept (borrowed); NULL: none */
+	int reply_attempts;            /* delivery attempts of an automatic reply */
+	const char *auto_reply_author; /* the name automatic replies carry */
+} ingest_options;
 
 /* One validated message. Strings point into the batch's JSON (borrowed). */
 typedef struct ingest_message {
@@ -70,10 +77,10 @@ typedef struct ingest_batch {
  * values. On CT_ERR_INVALID or CT_ERR_TOO_LARGE, b->err_* say what and where.
  * Free b with ingest_batch_free in every case.
  */
-ct_err ingest_parse(json_t *root, const ingest_limits *lim, int64_t now_ms, ingest_batch *b);
+ct_err ingest_parse(json_t *root, const ingest_options *lim, int64_t now_ms, ingest_batch *b);
 
 /* Store a parsed batch durably and fill b->results (see above). */
-ct_err ingest_commit(store *s, const ingest_limits *lim, ingest_batch *b);
+ct_err ingest_commit(store *s, const ingest_options *lim, ingest_batch *b);
 
 void ingest_batch_free(ingest_batch *b);
 

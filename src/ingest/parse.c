@@ -145,7 +145,7 @@ static ct_err parse_time(ingest_batch *b, int index, json_t *obj, int64_t now_ms
 	return CT_OK;
 }
 
-static ct_err parse_one(ingest_batch *b, int index, json_t *obj, const ingest_limits *lim,
+static ct_err parse_one(ingest_batch *b, int index, json_t *obj, const ingest_options *lim,
 			int64_t now_ms, ingest_message *m)
 {
 	static const char *const keys[] = {"channel",     "external_id", "thread_id", "in_reply_to",
@@ -191,7 +191,7 @@ static ct_err parse_one(ingest_batch *b, int index, json_t *obj, const ingest_li
 	return err;
 }
 
-ct_err ingest_parse(json_t *root, const ingest_limits *lim, int64_t now_ms, ingest_batch *b)
+ct_err ingest_parse(json_t *root, const ingest_options *lim, int64_t now_ms, ingest_batch *b)
 {
 	memset(b, 0, sizeof(*b));
 	buf_init(&b->err_msg, 1024);

@@ -31,6 +31,10 @@ ct_err jobs_enqueue(store_conn *c, const char *kind, const char *payload_json,
 ct_err jobs_enqueue_mail(store_conn *c, const seal_key *key, const char *idempotency_key,
 			 const char *to, const char *subject, const char *text, int max_attempts);
 
+/* Run fn(app) about every every_ms on the node that holds the scheduler
+ * lease, from the worker thread (register before jobs_start). */
+void jobs_register_tick(void (*fn)(app *a), int64_t every_ms);
+
 /* Start the worker thread for a; NULL when it cannot start. */
 jobs_worker *jobs_start(app *a);
 

@@ -37,6 +37,7 @@ struct jobs_worker {
 	app *app;
 	int64_t scheduled_day; /* the last day daily jobs were queued for */
 	leader *scheduler;     /* the lease for scheduled work */
+	int64_t ticked[8];     /* when each periodic tick last ran (monotonic) */
 	char next_due_sql[512];
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -260,11 +261,40 @@ static void schedule_daily(jobs_worker *w)
 	w->scheduled_day = day;
 }
 
+/* Periodic work (registered with jobs_register_tick), on the scheduler node. */
+typedef struct tick {
+	void (*fn)(app *a);
+	int64_t every_ms;
+} tick;
+
+#define MAX_TICKS 8
+static tick ticks[MAX_TICKS];
+static int n_ticks;
+
+void jobs_register_tick(void (*fn)(app *a), int64_t every_ms)
+{
+	if (n_ticks < MAX_TICKS)
+		ticks[n_ticks++] = (tick){fn, every_ms};
+}
+
+/* Run the ticks that are due (w->ticked[i]: when tick i last ran). */
+static void run_ticks(jobs_worker *w)
+{
+	int64_t now = time_mono_ms();
+	for (int i = 0; i < n_ticks; i++) {
+		if (now - w->ticked[i] < ticks[i].every_ms || !leader_hold(w->scheduler))
+			continue;
+		w->ticked[i] = now;
+		ticks[i].fn(w->app);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	jobs_worker *w = arg;
 	for (;;) {
 		schedule_daily(w);
+		run_ticks(w);
 		pthread_mutex_lock(&w->lock);
 		int stop = w->stopping;
 		w->woken = 0;

@@ -22,8 +22,8 @@
  * analyzer, so a message costs no allocation once they have grown; stems
  * come from a small per-language cache in front of libstemmer.
  */
-#include "core/wordchar.h"
 #include "triage/text.h"
+#include "core/wordchar.h"
 
 #include <libstemmer.h>
 #include <stdlib.h>

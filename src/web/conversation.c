@@ -1,7 +1,8 @@
 /*
  * conversation.c: the open conversation in the inbox (see pages.h): the
  * thread, the reply box with internal notes, the details beside it (status,
- * assignee, team, priority, tags, the contact card) and the actions on it.
+ * assignee, team, priority, tags, why the dialog concept routed it so and its
+ * response-time promise, the contact card) and the actions on it.
  *
  * Every action is a plain form POST that redirects back (no JavaScript
  * needed); htmx posts the same forms and gets the refreshed pane instead.
@@ -15,6 +16,7 @@
 
 #include "accounts/accounts.h"
 #include "core/i18n.h"
+#include "core/timeutil.h"
 #include "jobs/jobs.h"
 #include "web/pages.h"
 
@@ -233,6 +235,110 @@ static void contact_card(web_page *p, json_t *conv, int64_t current)
 	json_decref(card);
 }
 
+/* The concept's action for people ("answer", ... as words). Gettext or
+ * the name itself. */
+static const char *action_label(const char *action)
+{
+	if (!action)
+		return "";
+	if (strcmp(action, "answer") == 0)
+		return _("Answer");
+	if (strcmp(action, "share") == 0)
+		return _("Answer and consider sharing");
+	if (strcmp(action, "escalate") == 0)
+		return _("Escalate");
+	if (strcmp(action, "ignore") == 0)
+		return _("Ignore (no answer needed)");
+	return action;
+}
+
+/* One target of the response-time promise as <dt>/<dd>: done at done_ms,
+ * or due at due_ms (overdue since then once past). Nothing when neither. */
+static void due_item(web_page *p, const char *label, int64_t due_ms, int64_t done_ms,
+		     const char *done_text)
+{
+	char when[48], text[160];
+	const char *cls = "";
+	if (done_ms) {
+		web_format_time(p, done_ms, when, sizeof(when));
+		snprintf(text, sizeof(text), done_text, when);
+	} else if (due_ms) {
+		web_format_time(p, due_ms, when, sizeof(when));
+		int overdue = due_ms <= time_now_ms();
+		snprintf(text, sizeof(text), overdue ? _("overdue since %s") : _("due at %s"),
+			 when);
+		cls = overdue ? "overdue" : "due";
+	} else {
+		return;
+	}
+	html_printf(&p->h, "<dt>%s</dt><dd class=\"%s\">%s</dd>", label, cls, text);
+}
+
+/* Why the conversation is where it is: what the dialog concept found in
+ * the latest message (intent and its evidence, the rules that matched and
+ * why, the action) and the response-time promise with its due times.
+ * Nothing when no concept looked at it. */
+static void why_panel(web_page *p, json_t *conv)
+{
+	json_t *triage = json_object_get(conv, "triage");
+	json_t *sla = json_object_get(conv, "sla");
+	const char *policy = json_string_value(json_object_get(sla, "policy"));
+	if (!json_is_object(triage) && !policy)
+		return;
+	html_printf(&p->h,
+		    "<section class=\"why\" aria-labelledby=\"why-h\"><h2 id=\"why-h\">%s</h2>",
+		    _("Why"));
+	if (json_is_true(json_object_get(conv, "language_unowned")) ||
+	    json_is_true(json_object_get(triage, "language_unowned")))
+		html_printf(&p->h, "<p class=\"flash warn\" id=\"language-unowned\">%s</p>",
+			    _("Language without a responsible team – routed to the fallback team"));
+	html_printf(&p->h, "<dl class=\"facts\">");
+	const char *intent = json_string_value(json_object_get(conv, "intent"));
+	if (!intent)
+		intent = json_string_value(json_object_get(triage, "intent"));
+	const char *evidence = json_string_value(json_object_get(triage, "evidence"));
+	html_printf(&p->h, "<dt>%s</dt><dd>%s", _("Intent"), intent ? intent : _("none found"));
+	if (intent && evidence && *evidence) {
+		char found[300];
+		snprintf(found, sizeof(found), _("found: %s"), evidence);
+		html_printf(&p->h, " <span class=\"muted\">(%s)</span>", found);
+	}
+	html_printf(&p->h, "</dd>");
+	json_t *rules = json_object_get(triage, "rules");
+	if (json_array_size(rules)) {
+		html_printf(&p->h, "<dt>%s</dt><dd><ul class=\"plain rules\">", _("Rules"));
+		size_t i;
+		json_t *r;
+		json_array_foreach(rules, i, r)
+			html_printf(&p->h, "<li><strong>%s</strong>: %s</li>",
+				    json_string_value(json_object_get(r, "name")),
+				    json_string_value(json_object_get(r, "because")));
+		html_printf(&p->h, "</ul></dd>");
+	}
+	const char *action = json_string_value(json_object_get(conv, "action"));
+	if (!action)
+		action = json_string_value(json_object_get(triage, "action"));
+	if (action && *action)
+		html_printf(&p->h, "<dt>%s</dt><dd>%s</dd>", _("Action"), action_label(action));
+	if (policy) {
+		const char *status = json_string_value(json_object_get(conv, "status"));
+		int resolved = status && strcmp(status, "resolved") == 0;
+		html_printf(&p->h, "<dt>%s</dt><dd>%s</dd>", _("Response times"), policy);
+		due_item(p, _("First response"), web_json_time(sla, "first_response_due_at"),
+			 web_json_time(conv, "first_response_at"), _("answered at %s"));
+		if (!resolved)
+			due_item(p, _("Next response"), web_json_time(sla, "next_response_due_at"),
+				 0, NULL);
+		due_item(p, _("Resolution"), web_json_time(sla, "resolution_due_at"),
+			 resolved ? web_json_time(conv, "resolved_at") : 0, _("resolved at %s"));
+	}
+	html_printf(&p->h, "</dl>");
+	if (json_is_true(json_object_get(triage, "after_hours")))
+		html_printf(&p->h, "<p class=\"muted\">%s</p>",
+			    _("The message came in outside the office hours."));
+	html_printf(&p->h, "</section>");
+}
+
 /* The details beside the thread (#conv-meta). */
 static void meta_pane(web_page *p, int64_t id, json_t *conv)
 {
@@ -251,6 +357,7 @@ static void meta_pane(web_page *p, int64_t id, json_t *conv)
 		assign_form(p, id, conv, choices);
 		html_printf(&p->h, "</section>");
 	}
+	why_panel(p, conv);
 	contact_card(p, conv, id);
 	html_printf(&p->h, "</aside>");
 	json_decref(choices);

@@ -5,13 +5,18 @@
  *
  * The list is a fragment of its own (/inbox/list) so that live events and
  * filter changes refresh just the list; links and forms work without
- * JavaScript (plain GET with the filter in the query).
+ * JavaScript (plain GET with the filter in the query). A conversation that
+ * waits for an answer under a promise of the dialog concept shows "overdue"
+ * or "due in 25 min" instead of how long it has waited.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "app.h"
 #include "core/i18n.h"
 #include "core/timeutil.h"
 #include "inbox/inbox.h"
+#include "triage/versions.h"
 #include "web/pages.h"
 
 void web_filter_read(http_request *req, web_filter *f)
@@ -168,6 +173,72 @@ int64_t web_json_time(json_t *o, const char *key)
 	return ms;
 }
 
+/* How long until ms from now, rounded up: "25 min", "3 h", "2 d". */
+static void format_until(int64_t ms, char *out, size_t size)
+{
+	int64_t min = (ms + 59999) / 60000;
+	if (min < 60)
+		snprintf(out, size, _("%lld min"), (long long)(min < 1 ? 1 : min));
+	else if (min < 24 * 60)
+		snprintf(out, size, _("%lld h"), (long long)(min / 60));
+	else
+		snprintf(out, size, _("%lld d"), (long long)(min / (24 * 60)));
+}
+
+/* How long before a due time of policy's target ("first_response" or
+ * "next_response") it counts as due soon: the active concept's lead for
+ * it, else 30 minutes. */
+static int64_t due_soon_lead(web_page *p, const char *policy, int first)
+{
+	int64_t lead = 30 * 60000;
+	triage_engine *e = triage_active_get(&p->a->triage, p->a->store, 0);
+	const concept_sla *sla =
+		e && policy ? concept_sla_by_name(triage_engine_concept(e), policy) : NULL;
+	if (sla) {
+		int64_t ms = first ? sla->first_response_ms : sla->next_response_ms;
+		if (triage_due_soon_lead(sla, ms) > 0)
+			lead = triage_due_soon_lead(sla, ms);
+	}
+	triage_engine_unref(e);
+	return lead;
+}
+
+/* The response-time state of a conversation that waits for an answer
+ * under a promise of the dialog concept: "overdue" (red) or "due in 25 min"
+ * (marked when soon). 1 when a badge was written, 0 when nothing is due. */
+static int sla_badge(web_page *p, json_t *conv, const char *status)
+{
+	if (!status || strcmp(status, "resolved") == 0)
+		return 0;
+	json_t *sla = json_object_get(conv, "sla");
+	int64_t due = 0;
+	int first = 0;
+	if (json_is_null(json_object_get(conv, "first_response_at")) &&
+	    (due = web_json_time(sla, "first_response_due_at")))
+		first = 1;
+	else
+		due = web_json_time(sla, "next_response_due_at");
+	if (!due)
+		return 0;
+	char when[48], title[160], text[80], in[32];
+	web_format_time(p, due, when, sizeof(when));
+	snprintf(title, sizeof(title),
+		 first ? _("First response due at %s") : _("Next response due at %s"), when);
+	int64_t left = due - time_now_ms();
+	if (left <= 0) {
+		html_printf(&p->h, "<span class=\"badge overdue\" title=\"%s\">%s</span>", title,
+			    _("overdue"));
+		return 1;
+	}
+	format_until(left, in, sizeof(in));
+	snprintf(text, sizeof(text), _("due in %s"), in);
+	int soon =
+		left <= due_soon_lead(p, json_string_value(json_object_get(sla, "policy")), first);
+	html_printf(&p->h, "<span class=\"badge %s\" title=\"%s\">%s</span>",
+		    soon ? "due soon" : "sla", title, text);
+	return 1;
+}
+
 void web_status_badges(web_page *p, json_t *conv)
 {
 	const char *status = json_string_value(json_object_get(conv, "status"));
@@ -178,9 +249,9 @@ void web_status_badges(web_page *p, json_t *conv)
 	if (priority && (strcmp(priority, "high") == 0 || strcmp(priority, "urgent") == 0))
 		html_printf(&p->h, "<span class=\"badge %s\">%s</span>", priority,
 			    strcmp(priority, "urgent") == 0 ? _("Urgent") : _("High"));
-	/* Until the dialog concept sets response-time promises, an open
-	 * conversation that nobody has answered shows how long it waits. */
-	if (status && strcmp(status, "open") == 0 &&
+	/* A promise of the dialog concept shows its state; without one, an
+	 * open conversation that nobody has answered shows how long it waits. */
+	if (!sla_badge(p, conv, status) && status && strcmp(status, "open") == 0 &&
 	    json_is_null(json_object_get(conv, "first_response_at"))) {
 		char age[32];
 		web_format_age(p, web_json_time(conv, "created_at"), age, sizeof(age));

@@ -73,6 +73,8 @@ static void navigation(web_page *p, const char *active)
 	nav_link(p, "/contacts", _("Contacts"), "contacts", active, NULL);
 	if (p->who->role == ROLE_ADMIN)
 		nav_link(p, "/settings/users", _("Settings"), "settings", active, NULL);
+	else if (p->who->role == ROLE_SUPERVISOR) /* their only settings page */
+		nav_link(p, "/settings/concept", _("Settings"), "settings", active, NULL);
 	html_printf(&p->h, "</nav><div class=\"me\">");
 	nav_link(p, "/profile", _("Profile"), "profile", active, NULL);
 	html_printf(&p->h, "<form method=\"post\" action=\"/logout\">");

@@ -107,9 +107,10 @@ const char *web_language_label(const char *lang);
 /* The short confirmation named by ?done= (a fixed list), role="status". */
 void web_done_message(web_page *p);
 
-/* Open a settings page (section: "users", "teams", "channels", "tokens"):
- * the layout, the settings sub-navigation, the heading title and any
- * confirmation. web_settings_close ends and sends it with status. */
+/* Open a settings page (section: "users", "teams", "channels", "tokens",
+ * "concept"): the layout, the settings sub-navigation (the sections the
+ * user's role may open), the heading title and any confirmation.
+ * web_settings_close ends and sends it with status. */
 void web_settings_open(web_page *p, const char *section, const char *title);
 void web_settings_close(web_page *p, int status);
 
@@ -176,6 +177,13 @@ void web_settings_channel_update(http_request *req, http_response *res);
 void web_settings_tokens(http_request *req, http_response *res);
 void web_settings_token_create(http_request *req, http_response *res);
 void web_settings_token_revoke(http_request *req, http_response *res);
+
+/* Route handlers: settings_concept.c (admins and supervisors) */
+void web_settings_concept(http_request *req, http_response *res);
+void web_settings_concept_check(http_request *req, http_response *res);
+void web_settings_concept_save(http_request *req, http_response *res);
+void web_settings_concept_activate(http_request *req, http_response *res);
+void web_settings_concept_diff(http_request *req, http_response *res);
 
 /* Route handlers: profile.c (any signed-in user) */
 void web_profile(http_request *req, http_response *res);

@@ -3,7 +3,8 @@
  * the teams pages.
  *
  * The shared parts: the settings frame with its sub-navigation (users,
- * teams, channels, API tokens), the short confirmation a page shows after a
+ * teams, channels, API tokens for admins; the dialog concept for admins and
+ * supervisors), the short confirmation a page shows after a
  * form redirected back to it (?done=..., from a fixed list, so no text from
  * the address is ever shown), and form fields that carry their label, hint
  * and error: an error is a paragraph with role="alert" right above its
@@ -72,16 +73,28 @@ void web_done_message(web_page *p)
 
 void web_settings_open(web_page *p, const char *section, const char *title)
 {
-	static const char *const keys[] = {"users", "teams", "channels", "tokens"};
-	const char *labels[] = {_("Users"), _("Teams"), _("Channels"), _("API tokens")};
+	static const char *const keys[] = {"users", "teams", "channels", "tokens", "concept"};
+	const char *labels[] = {_("Users"), _("Teams"), _("Channels"), _("API tokens"),
+				_("Dialog concept")};
+	/* Supervisors manage the concept only; the rest is for admins. */
+	static const int roles[] = {ROLE_ADMIN, ROLE_ADMIN, ROLE_ADMIN, ROLE_ADMIN, ROLES_MANAGE};
 	web_open(p, title, "settings");
 	html_printf(&p->h,
 		    "<div class=\"page settings\"><nav class=\"subnav\" aria-label=\"%s\"><ul>",
 		    _("Settings"));
-	for (size_t i = 0; i < 4; i++)
-		html_printf(&p->h, "<li><a href=\"/settings/%s\"%s>%s</a></li>", keys[i],
-			    strcmp(section, keys[i]) == 0 ? " aria-current=\"page\"" : "",
-			    labels[i]);
+	for (size_t i = 0; i < 5; i++) {
+		if (!(p->who->role & roles[i]))
+			continue;
+		/* Markup cannot pass through %s (it is escaped): two formats. */
+		if (strcmp(section, keys[i]) == 0)
+			html_printf(
+				&p->h,
+				"<li><a href=\"/settings/%s\" aria-current=\"page\">%s</a></li>",
+				keys[i], labels[i]);
+		else
+			html_printf(&p->h, "<li><a href=\"/settings/%s\">%s</a></li>", keys[i],
+				    labels[i]);
+	}
 	html_printf(&p->h, "</ul></nav><h1>%s</h1>", title);
 	web_done_message(p);
 }

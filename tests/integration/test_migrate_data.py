@@ -28,7 +28,8 @@ pytestmark = pytest.mark.skipif(
 # full-text index): each must be named in the output with OK.
 TABLES = ("channels", "contacts", "identities", "users", "teams", "team_members", "api_tokens",
           "conversations", "tags", "conversation_tags", "messages", "jobs", "sessions",
-          "recovery_codes", "login_throttle", "password_resets", "audit_log", "leases")
+          "recovery_codes", "login_throttle", "password_resets", "audit_log", "leases",
+          "concept_versions", "concept_active", "sla_events")
 
 
 def sqlite_installation(binary, data):
@@ -110,10 +111,20 @@ def test_migrate_a_used_installation_and_serve_it_from_postgres(binary, tmp_path
         status, teams = api.get("/api/v1/teams")
         assert status == 200 and teams["data"]
         create_user(api, "agent", name="Änne Übermut", teams=[teams["data"][0]["id"]])
+        # a dialog concept, and a message it triaged
+        team = teams["data"][0]["name"]
+        concept = ("name: Migration\ntime_zone: Europe/Berlin\noffice_hours: {mon: [\"08:00-18:00\"]}\n"
+                   "languages: {de: {team: %s}}\nfallback_team: %s\nteams: {%s: {}}\n"
+                   "sla_policies: {standard: {clock: always, first_response: 4h}}\n"
+                   "defaults: {sla: standard}\n" % (team, team, team))
+        status, version = api.post("/api/v1/concept/versions", {"source": concept, "activate": True})
+        assert status == 201, version
+        api.ingest({"channel": "api", "external_id": "migrate-triage", "author": {"id": "m-1"},
+                    "text": "Wann kommt die Abrechnung?"})
         browser = Browser(old.port)
         browser.login("admin@localhost", password)
         before = snapshot(api)
-        assert len(before[0]) == len(convs) and before[1]["rückruf vereinbart"]
+        assert len(before[0]) == len(convs) + 1 and before[1]["rückruf vereinbart"]
         assert sum(1 for hits in before[1].values() if hits) >= 3, before[1]
     finally:
         assert old.stop() == 0
@@ -124,7 +135,7 @@ def test_migrate_a_used_installation_and_serve_it_from_postgres(binary, tmp_path
     assert set(lines) == set(TABLES), res.stdout
     assert all(verdict == "OK" for _, verdict in lines.values()), res.stdout
     for table in ("messages", "conversation_tags", "team_members", "sessions", "audit_log",
-                  "jobs", "tags"):
+                  "jobs", "tags", "concept_versions", "concept_active"):
         assert lines[table][0] > 0, (table, res.stdout)
     assert "database = " in res.stdout and "secret.key" in res.stdout
     # The configuration was left alone.
@@ -141,6 +152,9 @@ def test_migrate_a_used_installation_and_serve_it_from_postgres(binary, tmp_path
         api = new.client()
         assert snapshot(api) == before
         assert api.get("/api/v1/health")[1]["schema_version"] >= 4
+        # the concept is active on PostgreSQL, and triages what comes in
+        status, active = api.get("/api/v1/concept")
+        assert status == 200 and active["id"] == version["id"] and active["name"] == "Migration"
         # The session made on SQLite is valid here, and the password works.
         resumed = Browser(new.port)
         resumed.cookie, resumed.csrf = browser.cookie, browser.csrf
@@ -154,6 +168,7 @@ def test_migrate_a_used_installation_and_serve_it_from_postgres(binary, tmp_path
         [r] = api.ingest(message("after-migration-1", author="neu-1",
                                  text="Nach dem Umzug: Zählerstand gemeldet"))
         assert r["duplicate"] is False
+        assert api.conversation(r["conversation_id"])["sla"]["policy"] == "standard"
         assert r["id"] == top["messages"] + 1
         assert r["conversation_id"] == top["conversations"] + 1
         status, user = api.post("/api/v1/users", {

@@ -87,6 +87,14 @@ POLICY = {
     ("POST", "/api/v1/contacts/{id}/erase"): ADMIN,
     ("GET", "/api/v1/retention"): ADMIN,
     ("POST", "/api/v1/retention/run"): ADMIN,
+    ("GET", "/api/v1/concept"): ANY,
+    ("GET", "/api/v1/concept/versions"): ANY,
+    ("POST", "/api/v1/concept/versions"): MANAGE,
+    ("GET", "/api/v1/concept/versions/{id}"): ANY,
+    ("POST", "/api/v1/concept/versions/{id}/activate"): MANAGE,
+    ("GET", "/api/v1/concept/diff"): ANY,
+    ("POST", "/api/v1/concept/check"): MANAGE,
+    ("POST", "/api/v1/concept/replay"): MANAGE,
 }
 
 SESSION_ENDING = {("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/auth/logout-all")}
@@ -137,7 +145,8 @@ def world(binary, template, tmp_path_factory):
         status, victim = api.post("/api/v1/tokens", {"name": "victim", "role": "viewer"})
         assert status == 201, victim
         ids = {"conversations": conv["id"], "channels": 1, "users": users["viewer"]["id"],
-               "teams": team["id"], "tokens": victim["id"], "contacts": conv["contact"]["id"]}
+               "teams": team["id"], "tokens": victim["id"], "contacts": conv["contact"]["id"],
+               "concept": 1}  # no version exists: 404 where allowed, 403 where not
         browsers = {}
         for role in ROLES:
             b = Browser(srv.port)

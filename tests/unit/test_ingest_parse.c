@@ -20,7 +20,7 @@
 
 #define NOW_MS 1795420136000LL /* 2026-11-23T07:48:56Z */
 
-static const ingest_limits limits = {
+static const ingest_options limits = {
 	.max_batch = 5,
 	.max_text = 100,
 	.reopen_window_ms = 7LL * 86400 * 1000,

@@ -27,132 +27,18 @@
 
 #include "core/buf.h"
 #include "store/store.h"
-
-/* The admin URL of the PostgreSQL test cluster, or NULL: SQLite files. */
-static const char *pg_admin;
-
-typedef struct fixture {
-	char dir[64];
-	char db[512];     /* SQLite: the file; PostgreSQL: the database URL */
-	char pg_name[64]; /* PostgreSQL: the database's name */
-	store *s;
-} fixture;
-
-/* Run one SQL statement with psql on url; 1 when it succeeded. */
-static int psql(const char *url, const char *sql)
-{
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid = fork();
-	if (pid < 0)
-		return 0;
-	if (pid == 0) {
-		if (!freopen("/dev/null", "w", stdout))
-			_exit(127);
-		execlp("psql", "psql", "-qAt", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql,
-		       (char *)NULL);
-		_exit(127);
-	}
-	int status = 0;
-	if (waitpid(pid, &status, 0) < 0)
-		return 0;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-/* The URL of database name on the cluster of pg_admin: its path replaced. */
-static void pg_url(const char *name, char *out, size_t size)
-{
-	const char *host = strstr(pg_admin, "://");
-	host = host ? host + 3 : pg_admin;
-	const char *path = strchr(host, '/');
-	const char *query = strchr(host, '?');
-	if (!path || (query && query < path))
-		path = query ? query : host + strlen(host);
-	const char *rest = query && query > path ? query : "";
-	snprintf(out, size, "%.*s/%s%s", (int)(path - pg_admin), pg_admin, name, rest);
-}
-
-static void remove_db_files(const fixture *f)
-{
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	char path[600];
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", f->db, suffixes[i]);
-		unlink(path);
-	}
-}
-
-static ct_err open_store(fixture *f, buf *msg)
-{
-	store_options opt = {.database = f->db, .readers = 2, .create = 1};
-	return store_open(&opt, &f->s, msg);
-}
-
-/* A fresh database: a file in a new directory, or a new PostgreSQL database. */
-static int create_database(fixture *f)
-{
-	if (pg_admin) {
-		static int counter;
-		char sql[128];
-		snprintf(f->pg_name, sizeof(f->pg_name), "ct_unit_%ld_%d", (long)getpid(),
-			 ++counter);
-		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", f->pg_name);
-		if (!psql(pg_admin, sql)) {
-			fprintf(stderr, "cannot create database %s on %s\n", f->pg_name, pg_admin);
-			return -1;
-		}
-		pg_url(f->pg_name, f->db, sizeof(f->db));
-		return 0;
-	}
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ct-store-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/test.db", f->dir);
-	return 0;
-}
-
-static void drop_database(fixture *f)
-{
-	if (pg_admin) {
-		char sql[128];
-		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", f->pg_name);
-		if (!psql(pg_admin, sql))
-			fprintf(stderr, "cannot drop database %s\n", f->pg_name);
-		return;
-	}
-	remove_db_files(f);
-	rmdir(f->dir);
-}
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
-	fixture *f = calloc(1, sizeof(*f));
-	if (!f)
-		return -1;
-	if (create_database(f) != 0) {
-		free(f);
-		return -1;
-	}
-	buf msg;
-	buf_init(&msg, 4096);
-	ct_err err = open_store(f, &msg);
-	if (err) {
-		fprintf(stderr, "store_open: %s\n", buf_cstr(&msg));
-		drop_database(f); /* teardown does not run after a failed setup */
-		free(f);
-		f = NULL;
-	}
-	buf_free(&msg);
+	fixture *f = store_fixture_open("unit");
 	*state = f;
-	return err ? -1 : 0;
+	return f ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	fixture *f = *state;
-	store_close(f->s);
-	drop_database(f);
-	free(f);
+	store_fixture_close(*state);
 	return 0;
 }
 
@@ -663,9 +549,7 @@ static void test_fts_no_searchable_word(void **state)
 
 int main(void)
 {
-	pg_admin = getenv("CLUETRAIN_TEST_PG");
-	if (pg_admin && !*pg_admin)
-		pg_admin = NULL;
+	store_fixture_init();
 	const struct CMUnitTest tests[] = {
 		TEST(test_open_migrates),
 		TEST(test_reopen_keeps_data),
