@@ -125,6 +125,7 @@ const http_route http_routes[] = {
 	{"GET", "/settings/concept/diff", web_settings_concept_diff, ROLES_MANAGE, 0, ROUTE_PAGE},
 	{"GET", "/profile", web_profile, ROLES_ANY, 0, ROUTE_PAGE},
 	{"POST", "/profile/language", web_profile_language, ROLES_ANY, AUTH_MAX_BODY, ROUTE_PAGE},
+	{"POST", "/profile/away", web_profile_away, ROLES_WRITE, AUTH_MAX_BODY, ROUTE_PAGE},
 	{"POST", "/profile/password", web_profile_password, ROLES_ANY, AUTH_MAX_BODY, ROUTE_PAGE},
 	{"POST", "/profile/logout-all", web_profile_logout_all, ROLES_ANY, AUTH_MAX_BODY,
 	 ROUTE_PAGE},

@@ -187,6 +187,7 @@ void web_settings_concept_diff(http_request *req, http_response *res);
 
 /* Route handlers: profile.c (any signed-in user) */
 void web_profile(http_request *req, http_response *res);
+void web_profile_away(http_request *req, http_response *res);
 void web_profile_language(http_request *req, http_response *res);
 void web_profile_password(http_request *req, http_response *res);
 void web_profile_logout_all(http_request *req, http_response *res);

@@ -97,6 +97,31 @@ static void password_form(web_page *p, const web_field_error *err)
 		_("Change password"));
 }
 
+/* Availability: away or not, which routing respects (agents and above). */
+static void away_form(web_page *p)
+{
+	if (p->who->role == ROLE_VIEWER)
+		return;
+	json_t *me = NULL;
+	store_conn *c = store_reader_acquire(p->a->store);
+	ct_err err = users_get(c, p->who->user_id, &me);
+	store_reader_release(p->a->store, c);
+	int away = !err && json_is_true(json_object_get(me, "away"));
+	json_decref(me);
+	html_printf(&p->h,
+		    "<section class=\"card\" aria-labelledby=\"away-h\"><h2 id=\"away-h\">%s"
+		    "</h2><p><span class=\"badge%s\">%s</span> %s</p>"
+		    "<form method=\"post\" action=\"/profile/away\">",
+		    _("Availability"), away ? " off" : "", away ? _("away") : _("available"),
+		    away ? _("You get no new conversations until you are back.")
+			 : _("The dialog concept may assign new conversations to you."));
+	web_csrf_field(p);
+	html_printf(&p->h,
+		    "<input type=\"hidden\" name=\"away\" value=\"%s\"><button type=\"submit\""
+		    " class=\"secondary\">%s</button></form></section>",
+		    away ? "no" : "yes", away ? _("I am back") : _("I am away"));
+}
+
 /* The profile page; status and err after a refused form. */
 static void profile_page(web_page *p, int status, const web_field_error *err)
 {
@@ -112,6 +137,7 @@ static void profile_page(web_page *p, int status, const web_field_error *err)
 		    "<dd>%s</dd></dl></section>",
 		    _("You"), _("Name"), u.name, _("E-mail address"), u.email, _("Role"),
 		    web_role_label(u.role));
+	away_form(p);
 	language_form(p, u.locale, err);
 	password_form(p, err);
 	html_printf(&p->h,
@@ -168,6 +194,29 @@ void web_profile_language(http_request *req, http_response *res)
 		web_error(&p, 500, _("The language could not be saved. Try again."));
 	else
 		web_go(&p, "/profile?done=language");
+}
+
+/* POST /profile/away (away=yes|no): routing skips (or again considers) the
+ * user for new conversations. */
+void web_profile_away(http_request *req, http_response *res)
+{
+	web_page p;
+	web_begin(&p, req, res);
+	const char *away = web_form_text(req, "away");
+	if (strcmp(away, "yes") != 0 && strcmp(away, "no") != 0) {
+		web_error(&p, 422, _("The availability could not be saved. Try again."));
+		return;
+	}
+	actor who;
+	web_actor(&p, &who);
+	json_t *patch = json_pack("{s:b}", "away", strcmp(away, "yes") == 0);
+	err_detail d = {.index = -1};
+	ct_err err = users_update(p.a->store, &who, p.who->user_id, patch, &d);
+	json_decref(patch);
+	if (err)
+		web_error(&p, 500, _("The availability could not be saved. Try again."));
+	else
+		web_go(&p, "/profile?done=away");
 }
 
 /* What is wrong with a refused new password (plain text). */

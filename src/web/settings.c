@@ -52,9 +52,11 @@ const char *web_language_label(const char *lang)
 
 void web_done_message(web_page *p)
 {
-	static const char *const keys[] = {
-		"user",     "team-created", "team", "channel-created", "channel", "token-revoked",
-		"language", "totp-off",     NULL};
+	static const char *const keys[] = {"user",     "team-created",
+					   "team",     "channel-created",
+					   "channel",  "token-revoked",
+					   "language", "totp-off",
+					   "away",     NULL};
 	const char *messages[] = {
 		_("The user was saved."),
 		_("The team was created."),
@@ -63,7 +65,8 @@ void web_done_message(web_page *p)
 		_("The channel was saved."),
 		_("The token was revoked. Integrations using it are refused now."),
 		_("Your language was saved."),
-		_("The second factor is off.")};
+		_("The second factor is off."),
+		_("Your availability was saved.")};
 	const char *done = http_query(p->req, "done");
 	for (size_t i = 0; done && keys[i]; i++)
 		if (strcmp(done, keys[i]) == 0)

@@ -14,6 +14,7 @@
  * was typed and the message next to the field (422); nothing is changed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "accounts/accounts.h"
@@ -75,6 +76,9 @@ static web_field_error user_error(ct_err err, const err_detail *d)
 		return (web_field_error){"teams", _("Choose teams from the list.")};
 	if (strcmp(f, "active") == 0)
 		return (web_field_error){"active", _("Choose active or disabled.")};
+	if (strcmp(f, "capacity") == 0)
+		return (web_field_error){"capacity",
+					 _("Enter a number from 0 to 10000, or leave it empty.")};
 	return (web_field_error){"name", _("Enter a name of 1 to 200 characters.")};
 }
 
@@ -190,6 +194,33 @@ void web_settings_user_create(http_request *req, http_response *res)
 	}
 }
 
+/* Routing: away, and how many open conversations the user takes (the
+ * working hours are set through the API, PATCH /api/v1/users/{id}). */
+static void routing_fields(web_page *p, json_t *u, const web_field_error *err)
+{
+	int away = json_is_true(json_object_get(u, "away"));
+	json_t *cap = json_object_get(u, "capacity");
+	char capacity[24] = "";
+	if (json_is_integer(cap))
+		snprintf(capacity, sizeof(capacity), "%lld", (long long)json_integer_value(cap));
+	const char *value = err ? web_form_text(p->req, "capacity") : capacity;
+	if (err)
+		away = http_form(p->req, "away") != NULL;
+	html_printf(&p->h,
+		    "<fieldset class=\"checks\"><legend>%s</legend><label class=\"check\">"
+		    "<input type=\"checkbox\" name=\"away\" value=\"yes\"%s> %s</label>"
+		    "<input type=\"hidden\" name=\"routing_shown\" value=\"1\"></fieldset>",
+		    _("Routing"), away ? " checked" : "",
+		    _("Away: the dialog concept assigns no new conversations"));
+	web_field f = {.type = "number",
+		       .name = "capacity",
+		       .label = _("Open conversations at most"),
+		       .hint = _("Empty: the team's limit from the dialog concept; 0: no limit."),
+		       .value = value,
+		       .maxlength = 5};
+	web_input(p, &f, err);
+}
+
 /* The edit form of user u (users_get); after a refusal (err) with the
  * posted values instead of the stored ones. */
 static void user_form(web_page *p, json_t *u, json_t *teams, const web_field_error *err)
@@ -240,6 +271,7 @@ static void user_form(web_page *p, json_t *u, json_t *teams, const web_field_err
 	web_checkboxes(p, "teams", _("Teams"), teams, checked, _("No teams yet."), err);
 	json_decref(checked);
 	html_printf(&p->h, "<input type=\"hidden\" name=\"teams_shown\" value=\"1\">");
+	routing_fields(p, u, err);
 	if (json_is_true(json_object_get(u, "totp_enabled")))
 		html_printf(
 			&p->h,
@@ -307,6 +339,16 @@ static json_t *user_patch(http_request *req)
 		json_object_set_new(patch, "teams", web_form_ids(req, "teams"));
 	if ((v = http_form(req, "remove_totp")) && strcmp(v, "yes") == 0)
 		json_object_set_new(patch, "totp_enabled", json_false());
+	if (http_form(req, "routing_shown")) {
+		json_object_set_new(patch, "away", json_boolean(http_form(req, "away") != NULL));
+		v = web_form_text(req, "capacity");
+		char *end = NULL;
+		long long n = *v ? strtoll(v, &end, 10) : 0;
+		json_object_set_new(patch, "capacity",
+				    !*v            ? json_null()
+				    : end && !*end ? json_integer(n)
+						   : json_string(v)); /* refused with its field */
+	}
 	return patch;
 }
 

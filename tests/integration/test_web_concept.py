@@ -267,3 +267,49 @@ def test_without_a_concept_the_list_shows_waiting(server):
     _, _, page_html = page.get("/inbox/c/%d" % cid)
     assert 'class="why"' not in page_html
 
+
+
+def test_an_agent_marks_themselves_away_and_routing_skips_them(server):
+    api = server.client()
+    teams = make_teams(api)
+    agent, user = signed_in(server, "agent", locale="en", teams=[teams["Kundenservice"]])
+    status, _ = api.post("/api/v1/concept/versions", {"source": concept_yaml(), "activate": True})
+    assert status == 201
+    status, _, page_html = agent.get("/profile")
+    assert status == 200 and "The dialog concept may assign new conversations to you." in page_html
+    csrf = agent.csrf(page_html)
+    assert agent.post("/profile/away", {"away": "yes"})[0] == 403  # no CSRF token
+    status, hdrs, _ = agent.post("/profile/away", {"csrf": csrf, "away": "yes"})
+    assert status == 303 and hdrs["location"] == "/profile?done=away"
+    assert api.get("/api/v1/users/%d" % user["id"])[1]["away"] is True
+    status, _, page_html = agent.get("/profile?done=away")
+    assert "Your availability was saved." in page_html and "I am back" in page_html
+    [r] = api.ingest(message(harness_unique(), author="away-1", text="Frage zur Rechnung"))
+    assert api.conversation(r["conversation_id"])["assignee_id"] is None
+    agent.post("/profile/away", {"csrf": csrf, "away": "no"})
+    [r] = api.ingest(message(harness_unique(), author="away-2", text="Frage zum Vertrag"))
+    assert api.conversation(r["conversation_id"])["assignee_id"] == user["id"]
+
+
+def test_an_admin_sets_away_and_capacity_on_the_user_page(server):
+    api = server.client()
+    admin, _ = signed_in(server, "admin", locale="en")
+    target = signed_in(server, "agent", locale="en")[1]
+    status, _, page_html = admin.get("/settings/users/%d" % target["id"])
+    assert status == 200 and 'name="capacity"' in page_html and 'name="away"' in page_html
+    csrf = admin.csrf(page_html)
+    form = {"csrf": csrf, "name": target["name"], "role": "agent", "locale": "en",
+            "active": "yes", "routing_shown": "1", "away": "yes", "capacity": "3"}
+    status, _, _ = admin.post("/settings/users/%d" % target["id"], form)
+    assert status == 303
+    body = api.get("/api/v1/users/%d" % target["id"])[1]
+    assert body["away"] is True and body["capacity"] == 3
+    form.update(capacity="viele")
+    form.pop("away")
+    status, _, page_html = admin.post("/settings/users/%d" % target["id"], form)
+    assert status == 422 and "Enter a number from 0 to 10000" in page_html
+    assert api.get("/api/v1/users/%d" % target["id"])[1]["capacity"] == 3  # unchanged
+    form.update(capacity="")
+    assert admin.post("/settings/users/%d" % target["id"], form)[0] == 303
+    body = api.get("/api/v1/users/%d" % target["id"])[1]
+    assert body["away"] is False and body["capacity"] is None
