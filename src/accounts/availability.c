@@ -17,23 +17,11 @@ static const char SQL_SET_HOURS[] =
 
 static const char *const DAYS[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun", NULL};
 
-/* Minutes of "HH:MM" (00:00 .. 24:00); -1 when malformed. */
-static int minutes(const char *s)
-{
-	if (!(s[0] >= '0' && s[0] <= '2' && s[1] >= '0' && s[1] <= '9' && s[2] == ':' &&
-	      s[3] >= '0' && s[3] <= '5' && s[4] >= '0' && s[4] <= '9'))
-		return -1;
-	int m = ((s[0] - '0') * 10 + (s[1] - '0')) * 60 + (s[3] - '0') * 10 + (s[4] - '0');
-	return m <= 24 * 60 ? m : -1;
-}
-
 /* 1 when span is "HH:MM-HH:MM" with the start before the end. */
 static int valid_span(const char *span)
 {
-	if (!span || strlen(span) != 11 || span[5] != '-')
-		return 0;
-	int from = minutes(span), to = minutes(span + 6);
-	return from >= 0 && to > from;
+	int from, to;
+	return span && time_parse_day_span(span, &from, &to) && from < to;
 }
 
 static ct_err check_hours(json_t *hours, err_detail *d)

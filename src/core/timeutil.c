@@ -172,3 +172,36 @@ void time_format_rfc3339(int64_t ms, char *out)
 	*p++ = 'Z';
 	*p = '\0';
 }
+
+/* "H:MM" or "HH:MM" at s[*i]: minutes of the day (24:00 allowed), -1 if not. */
+static int parse_clock(const char *s, size_t *i)
+{
+	size_t k = *i;
+	int h = 0, digits = 0;
+	while (s[k] >= '0' && s[k] <= '9' && digits < 2) {
+		h = h * 10 + (s[k++] - '0');
+		digits++;
+	}
+	if (!digits || s[k] != ':' || !(s[k + 1] >= '0' && s[k + 1] <= '5') ||
+	    !(s[k + 2] >= '0' && s[k + 2] <= '9'))
+		return -1;
+	int m = (s[k + 1] - '0') * 10 + (s[k + 2] - '0');
+	*i = k + 3;
+	if (h > 24 || (h == 24 && m != 0))
+		return -1;
+	return h * 60 + m;
+}
+
+int time_parse_day_span(const char *s, int *start, int *end)
+{
+	size_t i = 0;
+	*start = parse_clock(s, &i);
+	while (s[i] == ' ')
+		i++;
+	if (*start < 0 || s[i++] != '-')
+		return 0;
+	while (s[i] == ' ')
+		i++;
+	*end = parse_clock(s, &i);
+	return *end >= 0 && s[i] == '\0';
+}

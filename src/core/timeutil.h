@@ -33,4 +33,9 @@ void time_format_rfc3339(int64_t ms, char *out);
 /* Days since 1970-01-01 for a proleptic Gregorian date. */
 int64_t time_days_from_civil(int64_t y, unsigned m, unsigned d);
 
+/* A span of the day, "08:00-18:00" ("8:00 - 18:00" too; 24:00 allowed as
+ * an end), into minutes of the day. 1 when well-formed (the caller checks
+ * start < end), 0 when not. Office hours and agents' working hours. */
+int time_parse_day_span(const char *s, int *start, int *end);
+
 #endif

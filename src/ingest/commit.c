@@ -33,7 +33,7 @@
 #include "ingest/ingest.h"
 #include "ingest/triage_apply.h"
 
-static const char SQL_CHANNEL_BY_NAME[] = "SELECT id FROM channels WHERE name = $1";
+static const char SQL_CHANNEL_BY_NAME[] = "SELECT id, kind FROM channels WHERE name = $1";
 static const char SQL_MESSAGE_BY_EXTERNAL[] =
 	"SELECT id, conversation_id FROM messages WHERE channel_id = $1 AND external_id = $2";
 static const char SQL_IDENTITY_BY_EXTERNAL[] =
@@ -89,22 +89,11 @@ typedef struct commit_ctx {
 	author_state *authors;
 	unsigned char *fresh;
 	char identity_sql[256]; /* SQL_IDENTITY_BY_EXTERNAL, locking the row */
-	/* With a concept: each message's text analysed before the write. */
+	/* With a concept: each message's text analysed before the write, and
+	 * its channel's kind (read with the channel's id by check_channel). */
 	triage_result *triage;
+	char (*channel_kind)[32];
 } commit_ctx;
-
-static ct_err find_int(store_conn *c, const char *sql, int64_t a, const char *b, int64_t *out)
-{
-	store_stmt *st = store_prepare(c, sql);
-	if (!st)
-		return CT_ERR_STORE;
-	if (b) {
-		store_bind_text(st, 1, b);
-	} else {
-		store_bind_int(st, 1, a);
-	}
-	return store_one_int(st, out);
-}
 
 /* A new contact and its identity for m's author. */
 static ct_err insert_identity(store_conn *c, const commit_ctx *x, int64_t channel_id,
@@ -255,7 +244,19 @@ static ct_err check_channel(store_conn *c, commit_ctx *x, size_t i)
 	ingest_batch *b = x->batch;
 	const ingest_message *m = &b->msgs[i];
 	ingest_result *r = &b->results[i];
-	ct_err err = find_int(c, SQL_CHANNEL_BY_NAME, 0, m->channel, &r->channel_id);
+	store_stmt *st = store_prepare(c, SQL_CHANNEL_BY_NAME);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_text(st, 1, m->channel);
+	int rc = store_step(st);
+	if (rc == STORE_ROW) {
+		r->channel_id = store_col_int(st, 0);
+		if (x->channel_kind)
+			snprintf(x->channel_kind[i], sizeof(x->channel_kind[i]), "%s",
+				 store_col_text(st, 1));
+	}
+	store_reset(st);
+	ct_err err = rc == STORE_ROW ? CT_OK : rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
 	if (err == CT_ERR_NOT_FOUND) {
 		b->err_index = b->single ? -1 : (int)i;
 		snprintf(b->err_field, sizeof(b->err_field), "channel");
@@ -389,6 +390,8 @@ static ct_err commit_one(store_conn *c, commit_ctx *x, size_t i)
 					 .message_id = r->message_id,
 					 .conversation_id = r->conversation_id,
 					 .channel_id = r->channel_id,
+					 .channel_name = m->channel,
+					 .channel_kind = x->channel_kind[i],
 					 .contact_id = a->contact_id,
 					 .first_contact = a->created && r->new_conversation,
 					 .now = x->now};
@@ -492,6 +495,7 @@ static ct_err analyse_texts(commit_ctx *x)
 {
 	const ingest_batch *b = x->batch;
 	x->triage = xcalloc(b->n + 1, sizeof(*x->triage));
+	x->channel_kind = xcalloc(b->n + 1, sizeof(*x->channel_kind));
 	for (size_t i = 0; i < b->n; i++)
 		triage_result_init(&x->triage[i]);
 	for (size_t i = 0; i < b->n; i++) {
@@ -513,6 +517,7 @@ ct_err ingest_commit(store *s, const ingest_options *lim, ingest_batch *b)
 	for (size_t i = 0; x.triage && i < b->n; i++)
 		triage_result_free(&x.triage[i]);
 	free(x.triage);
+	free(x.channel_kind);
 	plan_free(&x);
 	return err;
 }

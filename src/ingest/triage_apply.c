@@ -27,7 +27,6 @@
 #include "ingest/triage_apply.h"
 #include "triage/routing.h"
 
-static const char SQL_CHANNEL[] = "SELECT name, kind FROM channels WHERE id = $1";
 static const char SQL_ATTRIBUTES[] = "SELECT attributes FROM contacts WHERE id = $1";
 static const char SQL_MESSAGE_TRIAGE[] =
 	"UPDATE messages SET language = $2, intent = $3, sentiment = $4, triage = $5 WHERE id = $1";
@@ -74,22 +73,6 @@ static int uses_contact(const concept *k)
 		if (k->rules[i].when.n_contact)
 			return 1;
 	return 0;
-}
-
-/* The channel's name and kind into the caller's buffers. */
-static ct_err load_channel(store_conn *c, int64_t channel_id, char *name, char *kind, size_t size)
-{
-	store_stmt *st = store_prepare(c, SQL_CHANNEL);
-	if (!st)
-		return CT_ERR_STORE;
-	store_bind_int(st, 1, channel_id);
-	int rc = store_step(st);
-	if (rc == STORE_ROW) {
-		snprintf(name, size, "%s", store_col_text(st, 0));
-		snprintf(kind, size, "%s", store_col_text(st, 1));
-	}
-	store_reset(st);
-	return rc == STORE_ROW ? CT_OK : CT_ERR_STORE;
 }
 
 /* The contact's attributes (a new reference, or NULL when none). */
@@ -263,13 +246,9 @@ static ct_err queue_auto_reply(store_conn *c, const triage_apply_input *in, cons
 ct_err ingest_apply_triage(store_conn *c, const triage_apply_input *in, triage_result *r)
 {
 	const concept *k = triage_engine_concept(in->opt->triage);
-	char name[128], kind[64];
-	ct_err err = load_channel(c, in->channel_id, name, kind, sizeof(kind));
-	if (err)
-		return err;
 	json_t *attrs = uses_contact(k) ? load_attributes(c, in->contact_id) : NULL;
-	triage_input ti = {.channel_name = name,
-			   .channel_kind = kind,
+	triage_input ti = {.channel_name = in->channel_name,
+			   .channel_kind = in->channel_kind,
 			   .at = in->now,
 			   .first_contact = in->first_contact,
 			   .contact_attrs = attrs};
@@ -280,7 +259,7 @@ ct_err ingest_apply_triage(store_conn *c, const triage_apply_input *in, triage_r
 	json_decref(why_json);
 	conversation_state s = {0};
 	int64_t team_id = 0, assignee_id = 0;
-	err = store_message_triage(c, in->message_id, r, why);
+	ct_err err = store_message_triage(c, in->message_id, r, why);
 	if (!err)
 		err = load_state(c, in->conversation_id, &s);
 	if (!err && !s.team_id && r->team)

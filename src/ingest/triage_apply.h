@@ -11,8 +11,9 @@
 typedef struct triage_apply_input {
 	const ingest_options *opt; /* opt->triage is set */
 	int64_t message_id, conversation_id, channel_id, contact_id;
-	int first_contact; /* the contact was made by this message */
-	int64_t now;       /* when it was received */
+	const char *channel_name, *channel_kind; /* borrowed */
+	int first_contact;                       /* the contact was made by this message */
+	int64_t now;                             /* when it was received */
 } triage_apply_input;
 
 /*

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/timeutil.h"
 #include "triage/concept_internal.h"
 
 #define HOURS_PER_DAY_MAX 16
@@ -44,40 +45,6 @@ void cp_parse_time_zone(cp_ctx *p, const cy_node *root)
 	cp_pop(p, old);
 }
 
-/* "H:MM" or "HH:MM" at s[*i]; minutes of the day (24:00 allowed), -1 if not. */
-static int parse_clock(const char *s, size_t *i)
-{
-	size_t k = *i;
-	int h = 0, digits = 0;
-	while (s[k] >= '0' && s[k] <= '9' && digits < 2) {
-		h = h * 10 + (s[k++] - '0');
-		digits++;
-	}
-	if (!digits || s[k] != ':' || !(s[k + 1] >= '0' && s[k + 1] <= '5') ||
-	    !(s[k + 2] >= '0' && s[k + 2] <= '9'))
-		return -1;
-	int m = (s[k + 1] - '0') * 10 + (s[k + 2] - '0');
-	*i = k + 3;
-	if (h > 24 || (h == 24 && m != 0))
-		return -1;
-	return h * 60 + m;
-}
-
-/* "08:00-18:00" (spaces around '-' allowed) into minutes; 0 if malformed. */
-static int parse_range(const char *s, int *start, int *end)
-{
-	size_t i = 0;
-	*start = parse_clock(s, &i);
-	while (s[i] == ' ')
-		i++;
-	if (*start < 0 || s[i++] != '-')
-		return 0;
-	while (s[i] == ' ')
-		i++;
-	*end = parse_clock(s, &i);
-	return *end >= 0 && s[i] == '\0';
-}
-
 /* One day of office_hours: a list of ranges, or closed. */
 static void parse_day(cp_ctx *p, int wd, cy_node *v)
 {
@@ -97,7 +64,7 @@ static void parse_day(cp_ctx *p, int wd, cy_node *v)
 		char shown[72], other[72];
 		if (!s) {
 			/* reported */
-		} else if (!parse_range(s, &a, &b)) {
+		} else if (!time_parse_day_span(s, &a, &b)) {
 			cp_error(p, item, "'%s' is not a time range such as 08:00-18:00",
 				 cp_show(s, shown, sizeof(shown)));
 		} else if (a >= b) {

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "core/timeutil.h"
 #include "triage/routing.h"
 
 static const char SQL_TEAM_ID[] = "SELECT id FROM teams WHERE name = $1";
@@ -30,16 +31,6 @@ ct_err routing_team_id(store_conn *c, const char *name, int64_t *team_id)
 	return err == CT_ERR_NOT_FOUND ? CT_OK : err;
 }
 
-/* Minutes of "HH:MM" at s[0..5); -1 when malformed. */
-static int parse_hhmm(const char *s)
-{
-	if (!(s[0] >= '0' && s[0] <= '2' && s[1] >= '0' && s[1] <= '9' && s[2] == ':' &&
-	      s[3] >= '0' && s[3] <= '5' && s[4] >= '0' && s[4] <= '9'))
-		return -1;
-	int m = ((s[0] - '0') * 10 + (s[1] - '0')) * 60 + (s[3] - '0') * 10 + (s[4] - '0');
-	return m <= 24 * 60 ? m : -1;
-}
-
 int routing_works_at(const char *working_hours, int wd, int minute)
 {
 	if (!working_hours || !working_hours[0])
@@ -52,10 +43,8 @@ int routing_works_at(const char *working_hours, int wd, int minute)
 	json_array_foreach(day, i, span)
 	{
 		const char *s = json_string_value(span);
-		if (!s || strlen(s) != 11 || s[5] != '-')
-			continue;
-		int from = parse_hhmm(s), to = parse_hhmm(s + 6);
-		if (from >= 0 && to > from && minute >= from && minute < to)
+		int from, to;
+		if (s && time_parse_day_span(s, &from, &to) && minute >= from && minute < to)
 			works = 1;
 	}
 	json_decref(root);
