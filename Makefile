@@ -34,7 +34,7 @@ SRC := $(sort $(shell find src -name '*.c'))
 LIB_SRC := $(filter-out src/main.c,$(SRC))
 OBJ := $(SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
-EMBED := $(sort $(wildcard src/store/sql/*/*.sql)) $(sort $(wildcard demo/*.jsonl)) \
+EMBED := $(sort $(wildcard src/store/sql/*/*.sql)) $(sort $(wildcard demo/*.jsonl demo/*.yaml)) \
 	$(sort $(wildcard web/static/*.css web/static/*.js))
 # htmx comes from npm (web/package.json); scripts/deps.sh runs npm ci.
 HTMX := web/node_modules/htmx.org/dist/htmx.min.js

@@ -18,8 +18,10 @@
 #include "core/embedded.h"
 #include "core/i18n.h"
 #include "core/timeutil.h"
+#include "templates/templates.h"
 
 #define DEMO_FILE "demo/stadtwerk.jsonl"
+#define DEMO_TEMPLATES "demo/templates.yaml"
 
 static const char SQL_CHANNEL_INSERT[] =
 	"INSERT INTO channels (kind, name, config, created_at) VALUES ('api', 'api', '{}', $1)";
@@ -77,6 +79,26 @@ static ct_err seed(store_conn *c, void *arg)
 	return err;
 }
 
+/* The demo's reply templates, as drafts: approving needs a second person. */
+static int load_demo_templates(app *a)
+{
+	const embedded_file *f = embedded_find(DEMO_TEMPLATES);
+	if (!f)
+		return CLI_OK;
+	json_t *report = NULL;
+	err_detail d = {.index = -1};
+	ct_err err = template_import(a->store, &actor_system, "yaml", (const char *)f->data, f->len,
+				     &report, &d);
+	if (err) {
+		cli_error(_("the demo templates could not be loaded: %s: %s"), d.field, d.message);
+		return CLI_FAILED;
+	}
+	printf(_("  demo templates: %zu drafts to approve\n"),
+	       json_array_size(json_object_get(report, "created")));
+	json_decref(report);
+	return CLI_OK;
+}
+
 static int load_demo(app *a)
 {
 	const embedded_file *demo = embedded_find(DEMO_FILE);
@@ -94,7 +116,7 @@ static int load_demo(app *a)
 	fclose(f);
 	if (rc == CLI_OK)
 		printf(_("  demo workspace: %d messages of Stadtwerke Musterstadt\n"), imported);
-	return rc;
+	return rc == CLI_OK ? load_demo_templates(a) : rc;
 }
 
 /* A config file with the defaults (and database, when not NULL), unless

@@ -85,6 +85,8 @@ static const config_key config_keys[] = {
 	STR_KEY("org.name", org_name, "the organisation's name, shown in the web pages"),
 	STR_KEY("sla.notify_email", sla_notify_email,
 		"who gets an e-mail when a response-time promise is due soon or breached"),
+	INT_KEY("templates.review_grace_days", templates_review_grace_days, 0, 3650,
+		"days a template past its review date may still be used"),
 	STR_KEY("org.time_zone", time_zone,
 		"the organisation's time zone (IANA name): pages show times in it"),
 };
@@ -128,6 +130,7 @@ void config_defaults(config *cfg, const char *data_dir)
 	cfg->org_name = xstrdup("cluetrain");
 	cfg->time_zone = xstrdup("Europe/Berlin");
 	cfg->sla_notify_email = xstrdup("");
+	cfg->templates_review_grace_days = 14;
 }
 
 /* Is name a time zone of the system's database (tzdata)? */

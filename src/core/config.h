@@ -51,11 +51,12 @@ typedef struct config {
 	char *smtp_from;
 	char *smtp_username;
 	char *smtp_password;
-	int64_t retention_months; /* 0: keep conversations forever */
-	char *retention_mode;     /* anonymise or delete */
-	char *org_name;           /* shown in the web pages */
-	char *time_zone;          /* IANA name; pages show times in it */
-	char *sla_notify_email;   /* SLA warnings by mail to this address; "" = none */
+	int64_t retention_months;            /* 0: keep conversations forever */
+	char *retention_mode;                /* anonymise or delete */
+	char *org_name;                      /* shown in the web pages */
+	char *time_zone;                     /* IANA name; pages show times in it */
+	char *sla_notify_email;              /* SLA warnings by mail to this address; "" = none */
+	int64_t templates_review_grace_days; /* a template past review stays usable this long */
 } config;
 
 /* Fill cfg with defaults for data_dir (copied). Free with config_free. */

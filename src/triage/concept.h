@@ -30,8 +30,15 @@
  *       when: {intent: [outage], language: [de]}
  *       then: {priority: urgent, team: Entstoerung, tags: [störung], sla: urgent}
  *   auto_replies:
- *     after_hours: {de: "…", en: "…"}
- *     first_contact: {de: "…", en: "…"}
+ *     after_hours: {template: ausserhalb-der-zeiten}   (an approved template)
+ *     first_contact: {de: "…", en: "…"}               (or text per language)
+ *   strict_wording: {intents: [outage, legal]}
+ *
+ * A template named by auto_replies is checked against the store when the
+ * concept is activated (versions.c): it must exist and be usable then.
+ * Replies in conversations whose intent is listed under strict_wording
+ * must be unedited approved templates, or they wait for a supervisor
+ * (inbox.h, held replies).
  *
  * Ownership: a concept is one allocation tree, freed with concept_free. All
  * strings inside are owned by it. It is immutable once parsed, so many
@@ -164,8 +171,11 @@ typedef struct concept_rule {
 	int line; /* where it stands in the document, for messages */
 } concept_rule;
 
-/* Automatic replies: text per language; NULL when the concept has none. */
+/* Automatic replies: an approved template by name (template_name), or,
+ * in concepts written before templates existed, text per language. Both
+ * empty when the concept has none. */
 typedef struct concept_auto_reply {
+	char *template_name;       /* NULL: the texts below */
 	concept_strings languages; /* codes, parallel to texts */
 	concept_strings texts;
 } concept_auto_reply;
@@ -188,6 +198,9 @@ typedef struct concept {
 	size_t n_rules;
 	concept_auto_reply after_hours;
 	concept_auto_reply first_contact;
+	/* Strict wording: intents whose replies must be an unedited approved
+	 * template, or are held until a supervisor approves them. */
+	concept_strings strict_intents;
 }
 concept;
 

@@ -29,7 +29,8 @@ pytestmark = pytest.mark.skipif(
 TABLES = ("channels", "contacts", "identities", "users", "teams", "team_members", "api_tokens",
           "conversations", "tags", "conversation_tags", "messages", "jobs", "sessions",
           "recovery_codes", "login_throttle", "password_resets", "audit_log", "leases",
-          "concept_versions", "concept_active", "sla_events")
+          "concept_versions", "concept_active", "sla_events", "templates",
+          "template_versions", "held_replies")
 
 
 def sqlite_installation(binary, data):
