@@ -31,6 +31,29 @@ void api_concept_add(http_request *req, http_response *res);
 void api_concept_activate(http_request *req, http_response *res);
 void api_concept_replay(http_request *req, http_response *res);
 
+/* Approved wording (templates.c, held.c, reports.c; suggestions in
+ * conversations.c) */
+void api_templates_list(http_request *req, http_response *res);
+void api_templates_create(http_request *req, http_response *res);
+void api_template_get(http_request *req, http_response *res);
+void api_template_patch(http_request *req, http_response *res);
+void api_template_version(http_request *req, http_response *res);
+void api_template_diff(http_request *req, http_response *res);
+void api_template_submit(http_request *req, http_response *res);
+void api_template_approve(http_request *req, http_response *res);
+void api_template_return(http_request *req, http_response *res);
+void api_template_confirm(http_request *req, http_response *res);
+void api_template_retire(http_request *req, http_response *res);
+void api_template_preview(http_request *req, http_response *res);
+void api_templates_export(http_request *req, http_response *res);
+void api_templates_import(http_request *req, http_response *res);
+void api_conversation_suggestions(http_request *req, http_response *res);
+void api_held_list(http_request *req, http_response *res);
+void api_held_get(http_request *req, http_response *res);
+void api_held_approve(http_request *req, http_response *res);
+void api_held_reject(http_request *req, http_response *res);
+void api_report_templates(http_request *req, http_response *res);
+
 /* Signing in (auth.c, auth_password.c) */
 void api_auth_login(http_request *req, http_response *res);
 void api_auth_second_factor(http_request *req, http_response *res);

@@ -1,6 +1,8 @@
 /*
  * conversations.c: the conversation routes of the JSON API: list, read,
- * change, reply, note.
+ * change, reply (with the approved wording: the template a reply came from,
+ * strict wording that holds it for a supervisor), note, and the template
+ * suggestions for a reply.
  */
 #include <string.h>
 
@@ -9,6 +11,7 @@
 #include "http/cache.h"
 #include "inbox/inbox.h"
 #include "jobs/jobs.h"
+#include "templates/templates.h"
 
 /* Read the conversation id from the path, or answer 404. */
 static int64_t conversation_id(http_request *req, http_response *res)
@@ -166,8 +169,91 @@ static void answer_message(http_request *req, http_response *res, int status, in
 		http_json(res, status, m);
 }
 
-/* The shared part of reply and note: body, author, outcome. */
-static void post_outbound(http_request *req, http_response *res, int is_reply)
+/* Answer 202 with held reply id: the customer sees nothing until a
+ * supervisor approves it (api/held.c). */
+static void answer_held(http_request *req, http_response *res, int status, int64_t id)
+{
+	app *a = http_app(req);
+	inbox_scope scope;
+	api_scope(req, &scope);
+	store_conn *c = store_reader_acquire(a->store);
+	json_t *h = NULL;
+	ct_err err = inbox_held_get(c, &scope, id, &h);
+	store_reader_release(a->store, c);
+	if (err)
+		http_error(res, err, "the held reply could not be read", NULL, -1);
+	else
+		http_json(res, status, h);
+}
+
+/* The template a reply came from (body "template_id"; 0: none) into *id,
+ * or answer 422. */
+static ct_err body_template_id(http_response *res, json_t *body, int64_t *id)
+{
+	json_t *v = json_object_get(body, "template_id");
+	*id = 0;
+	if (!v || json_is_null(v))
+		return CT_OK;
+	if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+		http_error(res, CT_ERR_INVALID, "template_id must be a template's id",
+			   "template_id", -1);
+		return CT_ERR_INVALID;
+	}
+	*id = json_integer_value(v);
+	return CT_OK;
+}
+
+/*
+ * A reply {text, template_id?}: sent (201 with the message; 200 for a
+ * retried Idempotency-Key) or, under strict wording, held for a supervisor
+ * (202 with the held reply). What the wording asks of it is checked by
+ * inbox_reply.
+ */
+void api_conversation_reply(http_request *req, http_response *res)
+{
+	int64_t id = conversation_id(req, res);
+	json_t *body = NULL;
+	if (!id || http_body_json(req, res, &body) != CT_OK)
+		return;
+	app *a = http_app(req);
+	actor who;
+	inbox_scope scope;
+	api_actor(req, &who);
+	api_scope(req, &scope);
+	inbox_reply_input in = {.text = json_string_value(json_object_get(body, "text")),
+				.client_key = http_header(req, "Idempotency-Key"),
+				.max_attempts = (int)a->cfg.jobs_max_attempts};
+	if (body_template_id(res, body, &in.template_id) != CT_OK) {
+		json_decref(body);
+		return;
+	}
+	template_env env;
+	struct triage_engine *hold;
+	template_env_from_app(a, &env, &hold);
+	err_detail d = {.index = -1};
+	inbox_reply_result out;
+	ct_err err = inbox_reply(a->store, &who, &scope, &env, id, &in, &out, &d);
+	template_env_release(&env, hold);
+	json_decref(body);
+	if (err) {
+		api_fail(res, err, &d, "conversation");
+		return;
+	}
+	if (out.held_id) {
+		if (out.created)
+			inbox_publish(a->events, "conversation.updated", id, 0);
+		answer_held(req, res, out.created ? 202 : 200, out.held_id);
+		return;
+	}
+	if (out.created) {
+		jobs_wake(a->jobs);
+		inbox_publish(a->events, "message.created", id, out.message_id);
+	}
+	answer_message(req, res, out.created ? 201 : 200, out.message_id);
+}
+
+/* An internal note (never sent to the customer); 201 with it. */
+void api_conversation_note(http_request *req, http_response *res)
 {
 	int64_t id = conversation_id(req, res);
 	json_t *body = NULL;
@@ -181,35 +267,43 @@ static void post_outbound(http_request *req, http_response *res, int is_reply)
 	const char *text = json_string_value(json_object_get(body, "text"));
 	err_detail d = {.index = -1};
 	int64_t message_id = 0;
-	int created = 1;
-	ct_err err = is_reply
-			     ? inbox_reply(a->store, &who, &scope, id, text,
-					   http_header(req, "Idempotency-Key"),
-					   (int)a->cfg.jobs_max_attempts, &message_id, &created, &d)
-			     : inbox_note(a->store, &who, &scope, id, text, &message_id, &d);
+	ct_err err = inbox_note(a->store, &who, &scope, id, text, &message_id, &d);
 	json_decref(body);
-	if (err == CT_ERR_NOT_FOUND) {
-		http_error(res, err, "no such conversation", NULL, -1);
-		return;
-	}
 	if (err) {
-		http_error_detail(res, err, &d);
+		api_fail(res, err, &d, "conversation");
 		return;
 	}
-	if (created) {
-		if (is_reply)
-			jobs_wake(a->jobs);
-		inbox_publish(a->events, "message.created", id, message_id);
-	}
-	answer_message(req, res, created ? 201 : 200, message_id);
+	inbox_publish(a->events, "message.created", id, message_id);
+	answer_message(req, res, 201, message_id);
 }
 
-void api_conversation_reply(http_request *req, http_response *res)
-{
-	post_outbound(req, res, 1);
-}
+/* ---- Suggestions for a reply ------------------------------------------- */
 
-void api_conversation_note(http_request *req, http_response *res)
+/* The usable templates for a reply in the conversation, filled for the
+ * caller, best first (template_suggest); scoped like the conversation. */
+void api_conversation_suggestions(http_request *req, http_response *res)
 {
-	post_outbound(req, res, 0);
+	int64_t id = conversation_id(req, res), limit;
+	if (!id || http_query_int(req, res, "limit", 10, 1, 20, &limit) != CT_OK)
+		return;
+	app *a = http_app(req);
+	inbox_scope scope;
+	api_scope(req, &scope);
+	template_env env;
+	struct triage_engine *hold;
+	template_env_from_app(a, &env, &hold);
+	store_conn *c = store_reader_acquire(a->store);
+	json_t *list = NULL;
+	ct_err err = inbox_check_access(c, &scope, id);
+	if (!err)
+		err = template_suggest(c, &env, id, http_principal(req)->user_id, (int)limit,
+				       &list);
+	store_reader_release(a->store, c);
+	template_env_release(&env, hold);
+	if (err == CT_ERR_NOT_FOUND)
+		http_error(res, err, "no such conversation", NULL, -1);
+	else if (err)
+		http_error(res, err, "the suggestions could not be made", NULL, -1);
+	else
+		http_json(res, 200, json_pack("{s:o}", "data", list));
 }

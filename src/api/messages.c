@@ -36,7 +36,9 @@ void api_messages_ingest(http_request *req, http_response *res)
 			      .only_channel_id = http_principal(req)->channel_id,
 			      .triage = triage_active_get(&a->triage, a->store, 0),
 			      .reply_attempts = (int)a->cfg.jobs_max_attempts,
-			      .auto_reply_author = a->cfg.org_name};
+			      .auto_reply_author = a->cfg.org_name,
+			      .template_grace_ms =
+				      a->cfg.templates_review_grace_days * 24 * 3600 * 1000};
 	ingest_batch b;
 	ct_err err = ingest_parse(body, &lim, time_now_ms(), &b);
 	if (!err)

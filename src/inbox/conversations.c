@@ -155,6 +155,11 @@ static const char SQL_CONVERSATION_BY_ID[] =
 	"SELECT " CONVERSATION_COLUMNS CONVERSATION_FROM " WHERE c.id = $1";
 static const char SQL_MESSAGES_OF[] = "SELECT " MESSAGE_COLUMNS " FROM messages m"
 				      " WHERE m.conversation_id = $1 ORDER BY m.id LIMIT 1000";
+/* What waits for approval and what was refused (approved ones are messages). */
+static const char SQL_HELD_OF[] =
+	"SELECT " HELD_COLUMNS HELD_FROM
+	" WHERE h.conversation_id = $1 AND h.state IN ('pending', 'rejected')"
+	" ORDER BY h.id LIMIT 1000";
 
 ct_err inbox_conversation(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out)
 {
@@ -174,20 +179,30 @@ ct_err inbox_conversation(store_conn *c, const inbox_scope *scope, int64_t id, j
 	return err;
 }
 
-ct_err inbox_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out)
+/* The rows of sql (one parameter: id), each turned into JSON by view, as
+ * key of obj. */
+static ct_err attach_rows(store_conn *c, const char *sql, int64_t id, json_t *(*view)(store_stmt *),
+			  json_t *obj, const char *key)
 {
-	ct_err err = inbox_conversation(c, scope, id, out);
-	if (err)
-		return err;
-	store_stmt *st = store_prepare(c, SQL_MESSAGES_OF);
+	store_stmt *st = store_prepare(c, sql);
 	if (!st)
 		return CT_ERR_STORE;
-	json_t *messages = json_array();
+	json_t *list = json_array();
 	store_bind_int(st, 1, id);
 	int rc;
 	while ((rc = store_step(st)) == STORE_ROW)
-		json_array_append_new(messages, view_message(st));
+		json_array_append_new(list, view(st));
 	store_reset(st);
-	json_object_set_new(*out, "messages", messages);
+	json_object_set_new(obj, key, list);
 	return rc == STORE_ERROR ? CT_ERR_STORE : CT_OK;
+}
+
+ct_err inbox_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out)
+{
+	ct_err err = inbox_conversation(c, scope, id, out);
+	if (!err)
+		err = attach_rows(c, SQL_MESSAGES_OF, id, view_message, *out, "messages");
+	if (!err)
+		err = attach_rows(c, SQL_HELD_OF, id, view_held_reply, *out, "held_replies");
+	return err;
 }

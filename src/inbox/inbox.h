@@ -70,30 +70,89 @@ ct_err inbox_update(store *s, const actor *who, const inbox_scope *scope, int64_
 		    err_detail *d);
 
 /*
- * A reply: stores an outbound message in state "queued" and a durable job
- * that delivers it, in one transaction. client_key (may be NULL) makes a
- * retried request return the first reply instead of sending twice; *created
- * says which happened. *message_id is the reply's id.
+ * A reply: an outbound message in state "queued" plus a durable job that
+ * delivers it, in one transaction. in->client_key (may be NULL) makes a
+ * retried request return the first answer instead of sending twice
+ * (out->created says which happened). env (may be NULL: no concept, no
+ * templates) carries what approved wording asks of it (see templates.h):
+ * where it came from (template_id; 0: written freely), whether the agent
+ * changed the template's text (recorded on the message as a deviation),
+ * whether the text fits the channel (template_channel_limit) and holds no
+ * unfilled "{{variable}}" (CT_ERR_INVALID, field "text"). A template that
+ * may not be used now is CT_ERR_INVALID, field "template_id". When the
+ * conversation's intent is one of the concept's strict_intents (env->concept)
+ * and the reply is not an unedited approved template, it is held: stored in
+ * held_replies for a supervisor (out->held_id), no message, no job; the
+ * customer sees nothing until it is approved. Audited "conversation.replied"
+ * or "reply.held".
  */
-ct_err inbox_reply(store *s, const actor *who, const inbox_scope *scope, int64_t conversation_id,
-		   const char *text, const char *client_key, int max_attempts, int64_t *message_id,
-		   int *created, err_detail *d);
+typedef struct inbox_reply_input {
+	const char *text;
+	int64_t template_id;    /* 0: written freely */
+	const char *client_key; /* Idempotency-Key; may be NULL */
+	int max_attempts;
+} inbox_reply_input;
 
-/* An internal note (never sent anywhere). */
+typedef struct inbox_reply_result {
+	int64_t message_id; /* the reply; 0 when held */
+	int64_t held_id;    /* the held reply; 0 when sent */
+	int created;        /* 0: a retried request, the first answer stands */
+	int deviation;      /* 1: a template's text was changed */
+} inbox_reply_result;
+
+struct template_env;
+ct_err inbox_reply(store *s, const actor *who, const inbox_scope *scope,
+		   const struct template_env *env, int64_t conversation_id,
+		   const inbox_reply_input *in, inbox_reply_result *out, err_detail *d);
+
+/*
+ * Held replies (held.c). List: the pending ones in scope, oldest first, or
+ * with state "approved"/"rejected" the decided ones newest first; each
+ * {id, conversation_id, state, intent, text, template_id, template_version,
+ * template_deviation, author_name, author_user_id, created_at, decided_by,
+ * decided_at, edited, reason, message_id, contact_name, channel}.
+ */
+ct_err inbox_held_list(store_conn *c, const inbox_scope *scope, const char *state, int limit,
+		       json_t **out);
+ct_err inbox_held_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out);
+
+/*
+ * Approve held reply id, with text (NULL: as written; else the approver's
+ * edit, checked as a reply is): it becomes an outbound message by its
+ * author plus its delivery job, and counts as the team's response now.
+ * Four eyes: who must be a signed-in user other than the author
+ * (CT_ERR_FORBIDDEN); the route admits supervisors and admins.
+ * CT_ERR_CONFLICT when it was decided already. Audited "reply.approved".
+ */
+ct_err inbox_held_approve(store *s, const actor *who, int64_t id, const char *text,
+			  int max_attempts, int64_t *message_id, err_detail *d);
+
+/* Reject held reply id with reason (required); nothing is sent. Audited
+ * "reply.rejected". CT_ERR_CONFLICT when decided already. */
+ct_err inbox_held_reject(store *s, const actor *who, int64_t id, const char *reason, err_detail *d);
+
 /*
  * Queue an automatic reply (the concept's after-hours or first-contact
  * answer) in conversation_id inside the caller's write c: an outbound
  * message by author_name plus its delivery job, both under key. Once per
  * key: when a message with key exists, nothing happens and *message_id is
  * 0. It does not count as the team's response (first_response_at stays).
+ * tpl (may be NULL: written in the concept) names the approved template
+ * the text was rendered from; it is recorded without deviation.
  */
+typedef struct inbox_auto_template {
+	int64_t template_id;
+	int64_t version;
+} inbox_auto_template;
+
 ct_err inbox_queue_auto_reply(store_conn *c, int64_t conversation_id, const char *author_name,
-			      const char *text, const char *key, int max_attempts, int64_t now,
-			      int64_t *message_id);
+			      const char *text, const inbox_auto_template *tpl, const char *key,
+			      int max_attempts, int64_t now, int64_t *message_id);
 
 /* Add tags (made when new) to a conversation inside the caller's write c. */
 ct_err inbox_add_tags(store_conn *c, int64_t conversation_id, const char *const *names, size_t n);
 
+/* An internal note (never sent anywhere). */
 ct_err inbox_note(store *s, const actor *who, const inbox_scope *scope, int64_t conversation_id,
 		  const char *text, int64_t *message_id, err_detail *d);
 

@@ -21,6 +21,12 @@ static json_t *tag_list(store_stmt *st, int col)
 	return tags;
 }
 
+/* A 0/1 column as a boolean, NULL as null. */
+static json_t *opt_bool(store_stmt *st, int col)
+{
+	return store_col_is_null(st, col) ? json_null() : json_boolean(store_col_int(st, col));
+}
+
 json_t *view_conversation(store_stmt *st)
 {
 	int64_t id = store_col_int(st, 0);
@@ -88,5 +94,33 @@ json_t *view_message(store_stmt *st)
 				    ? json_null()
 				    : json_real((double)store_col_int(st, 17) / 1000.0));
 	json_object_set_new(v, "triage", col_json_parsed(st, 18));
+	/* Approved wording: the template it came from and whether it was changed. */
+	json_object_set_new(v, "template_id", col_json_int(st, 19));
+	json_object_set_new(v, "template_version", col_json_int(st, 20));
+	json_object_set_new(v, "template_deviation", opt_bool(st, 21));
+	return v;
+}
+
+json_t *view_held_reply(store_stmt *st)
+{
+	json_t *v = json_object();
+	json_object_set_new(v, "id", json_integer(store_col_int(st, 0)));
+	json_object_set_new(v, "conversation_id", json_integer(store_col_int(st, 1)));
+	json_object_set_new(v, "state", col_json_text(st, 2));
+	json_object_set_new(v, "intent", col_json_text(st, 3));
+	json_object_set_new(v, "text", col_json_text(st, 4));
+	json_object_set_new(v, "template_id", col_json_int(st, 5));
+	json_object_set_new(v, "template_version", col_json_int(st, 6));
+	json_object_set_new(v, "template_deviation", opt_bool(st, 7));
+	json_object_set_new(v, "author_name", col_json_text(st, 8));
+	json_object_set_new(v, "author_user_id", col_json_int(st, 9));
+	json_object_set_new(v, "created_at", col_json_time(st, 10));
+	json_object_set_new(v, "decided_by", col_json_text(st, 11));
+	json_object_set_new(v, "decided_at", col_json_time(st, 12));
+	json_object_set_new(v, "edited", json_boolean(store_col_int(st, 13)));
+	json_object_set_new(v, "reason", col_json_text(st, 14));
+	json_object_set_new(v, "message_id", col_json_int(st, 15));
+	json_object_set_new(v, "contact_name", col_json_text(st, 16));
+	json_object_set_new(v, "channel", col_json_text(st, 17));
 	return v;
 }

@@ -26,12 +26,25 @@
 	"m.id, m.conversation_id, m.direction, m.external_id, m.in_reply_to, m.author_name," \
 	" m.identity_id, m.author_user_id, m.text, m.attachments, m.meta, m.created_at,"     \
 	" m.received_at, m.delivery_state, m.delivery_error, m.language, m.intent,"          \
-	" m.sentiment, m.triage"
+	" m.sentiment, m.triage, m.template_id, m.template_version, m.template_deviation"
+
+/* A held reply (held_replies h, its conversation c, channel ch, contact co). */
+#define HELD_COLUMNS                                                                   \
+	"h.id, h.conversation_id, h.state, h.intent, h.text, h.template_id,"           \
+	" h.template_version, h.template_deviation, h.author_name, h.author_user_id,"  \
+	" h.created_at, h.decided_by, h.decided_at, h.edited, h.reason, h.message_id," \
+	" co.name, ch.name"
+#define HELD_FROM                                                               \
+	" FROM held_replies h JOIN conversations c ON c.id = h.conversation_id" \
+	" JOIN channels ch ON ch.id = c.channel_id JOIN contacts co ON co.id = c.contact_id"
 
 /* The conversation in the current row (CONVERSATION_COLUMNS). New reference. */
 json_t *view_conversation(store_stmt *st);
 
 /* The message in the current row (MESSAGE_COLUMNS). New reference. */
 json_t *view_message(store_stmt *st);
+
+/* The held reply in the current row (HELD_COLUMNS). New reference. */
+json_t *view_held_reply(store_stmt *st);
 
 #endif

@@ -32,7 +32,8 @@ typedef struct ingest_options {
 	int64_t only_channel_id;       /* a channel-scoped token's channel; 0: any */
 	triage_engine *triage;         /* the active concept (borrowed); NULL: none */
 	int reply_attempts;            /* delivery attempts of an automatic reply */
-	const char *auto_reply_author; /* the name automatic replies carry */
+	const char *auto_reply_author; /* the name automatic replies carry (organisation.name) */
+	int64_t template_grace_ms;     /* templates.review_grace_days in ms */
 } ingest_options;
 
 /* One validated message. Strings point into the batch's JSON (borrowed). */

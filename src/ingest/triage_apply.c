@@ -11,7 +11,12 @@
  *    agent when it has none (routing.c), the rules' tags;
  *  - automatic replies as outbound messages plus delivery jobs: after hours
  *    once per conversation and closed period, on first contact once per
- *    contact; none for a message the concept ignores.
+ *    contact; none for a message the concept ignores. A reply the concept
+ *    names by template is the template's approved variant for the
+ *    message's language and channel, its variables filled; when the
+ *    template may not be used any more (retired, past its review), no
+ *    automatic reply is sent (a warning is logged): never unapproved
+ *    wording.
  *
  * SLA clock on an incoming message: with no first response yet the first
  * response is due (set once); once the team has answered, a new message
@@ -23,8 +28,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "inbox/inbox.h"
 #include "ingest/triage_apply.h"
+#include "templates/templates.h"
 #include "triage/routing.h"
 
 static const char SQL_ATTRIBUTES[] = "SELECT attributes FROM contacts WHERE id = $1";
@@ -190,23 +197,16 @@ static const char *reply_text(const concept *k, const concept_auto_reply *a, con
 	return NULL;
 }
 
-/* text with {{office_hours.next_open}} replaced by when the office opens. */
+/* text with {{office_hours.next_open}} replaced by when the office opens
+ * (written as templates write it). */
 static void render_reply(const concept *k, const char *text, const char *language, int64_t now,
 			 buf *out)
 {
 	static const char PLACEHOLDER[] = "{{office_hours.next_open}}";
 	char when[64] = "";
 	int64_t open = calendar_next_open(k->cal, now);
-	if (open != INT64_MAX) {
-		int y, m, d, wd, minute;
-		calendar_local(k->cal, open, &y, &m, &d, &wd, &minute);
-		if (strcmp(language, "de") == 0)
-			snprintf(when, sizeof(when), "%02d.%02d.%d, %02d:%02d Uhr", d, m, y,
-				 minute / 60, minute % 60);
-		else
-			snprintf(when, sizeof(when), "%d-%02d-%02d %02d:%02d", y, m, d, minute / 60,
-				 minute % 60);
-	}
+	if (open != INT64_MAX)
+		template_format_local_time(k, open, language, when, sizeof(when));
 	const char *p = text, *hit;
 	while ((hit = strstr(p, PLACEHOLDER))) {
 		buf_append(out, p, (size_t)(hit - p));
@@ -216,6 +216,84 @@ static void render_reply(const concept *k, const char *text, const char *languag
 	buf_puts(out, p);
 }
 
+/* 1 when the concept has an automatic reply of this kind for language. */
+static int has_reply(const concept *k, const concept_auto_reply *a, const char *language)
+{
+	return a->template_name || reply_text(k, a, language);
+}
+
+/* Stands for a variable without a value while rendering; removed after. */
+#define UNFILLED "\x01"
+
+/*
+ * The text of template choice filled from the conversation into out. A
+ * variable without a value (a contact without a name) is left out rather
+ * than sent as "{{contact.first_name}}".
+ */
+static ct_err render_template(store_conn *c, const template_env *env, const triage_apply_input *in,
+			      const template_choice *choice, buf *out)
+{
+	json_t *values = NULL, *missing = json_array();
+	ct_err err = template_values(c, env, in->conversation_id, 0, &values);
+	if (!err) {
+		buf first;
+		buf_init(&first, INBOX_TEXT_MAX);
+		template_render(buf_cstr(&choice->text), values, &first, missing);
+		buf_free(&first);
+		size_t i;
+		json_t *name;
+		json_array_foreach(missing, i, name)
+			json_object_set_new(values, json_string_value(name), json_string(UNFILLED));
+		buf filled;
+		buf_init(&filled, INBOX_TEXT_MAX);
+		template_render(buf_cstr(&choice->text), values, &filled, NULL);
+		for (const char *p = buf_cstr(&filled); *p; p++)
+			if (*p != UNFILLED[0])
+				buf_append(out, p, 1);
+		buf_free(&filled);
+	}
+	json_decref(values);
+	json_decref(missing);
+	return err;
+}
+
+/*
+ * The approved variant of the template a names for the message (its
+ * language, else the concept's first; its channel kind) filled into body;
+ * *tpl says which. CT_ERR_NOT_FOUND (a warning logged) when the template
+ * may not be used now: then nothing is sent.
+ */
+static ct_err template_reply(store_conn *c, const triage_apply_input *in, const concept *k,
+			     const concept_auto_reply *a, const char *language, buf *body,
+			     inbox_auto_template *tpl)
+{
+	template_env env = {.org_name = in->opt->auto_reply_author,
+			    .concept = k,
+			    .now = in->now,
+			    .grace_ms = in->opt->template_grace_ms};
+	template_choice choice;
+	err_detail d = {.index = -1};
+	ct_err err = template_choose(c, &env, 0, a->template_name, language, in->channel_kind,
+				     &choice, &d);
+	if (err == CT_ERR_NOT_FOUND && k->n_languages &&
+	    strcmp(language, k->languages[0].code) != 0) {
+		buf_free(&choice.text);
+		err = template_choose(c, &env, 0, a->template_name, k->languages[0].code,
+				      in->channel_kind, &choice, &d);
+	}
+	if (!err) {
+		tpl->template_id = choice.template_id;
+		tpl->version = choice.version;
+		err = render_template(c, &env, in, &choice, body);
+	} else if (err == CT_ERR_NOT_FOUND || err == CT_ERR_CONFLICT) {
+		log_warn("auto_reply.template_unusable", LOG_S("template", a->template_name),
+			 LOG_S("reason", d.message), LOG_I("message_id", in->message_id));
+		err = CT_ERR_NOT_FOUND;
+	}
+	buf_free(&choice.text);
+	return err;
+}
+
 /* The after-hours or first-contact reply, when the concept has one. */
 static ct_err queue_auto_reply(store_conn *c, const triage_apply_input *in, const concept *k,
 			       const triage_result *r)
@@ -223,22 +301,34 @@ static ct_err queue_auto_reply(store_conn *c, const triage_apply_input *in, cons
 	if (r->action == CONCEPT_ACTION_IGNORE)
 		return CT_OK;
 	char key[128];
-	const char *text = NULL;
-	if (r->after_hours && (text = reply_text(k, &k->after_hours, r->text.language)))
+	const char *language = r->text.language;
+	const concept_auto_reply *a = NULL;
+	if (r->after_hours && has_reply(k, &k->after_hours, language)) {
+		a = &k->after_hours;
 		snprintf(key, sizeof(key), "auto:after_hours:%lld:%lld",
 			 (long long)in->conversation_id,
 			 (long long)calendar_closed_since(k->cal, in->now));
-	else if (in->first_contact && (text = reply_text(k, &k->first_contact, r->text.language)))
+	} else if (in->first_contact && has_reply(k, &k->first_contact, language)) {
+		a = &k->first_contact;
 		snprintf(key, sizeof(key), "auto:first_contact:%lld", (long long)in->contact_id);
-	if (!text)
+	}
+	if (!a)
 		return CT_OK;
 	buf body;
-	buf_init(&body, 8192);
-	render_reply(k, text, r->text.language, in->now, &body);
+	buf_init(&body, INBOX_TEXT_MAX);
+	inbox_auto_template tpl = {0, 0};
+	ct_err err = CT_OK;
+	if (a->template_name)
+		err = template_reply(c, in, k, a, language, &body, &tpl);
+	else
+		render_reply(k, reply_text(k, a, language), language, in->now, &body);
 	int64_t id = 0;
-	ct_err err =
-		inbox_queue_auto_reply(c, in->conversation_id, in->opt->auto_reply_author,
-				       buf_cstr(&body), key, in->opt->reply_attempts, in->now, &id);
+	if (!err)
+		err = inbox_queue_auto_reply(c, in->conversation_id, in->opt->auto_reply_author,
+					     buf_cstr(&body), tpl.template_id ? &tpl : NULL, key,
+					     in->opt->reply_attempts, in->now, &id);
+	else if (err == CT_ERR_NOT_FOUND)
+		err = CT_OK; /* no usable wording: no automatic reply */
 	buf_free(&body);
 	return err;
 }

@@ -1,5 +1,8 @@
 /*
  * privacy.c: contact export, erasure and retention (see privacy.h).
+ *
+ * A contact's texts live in messages and in replies held for approval
+ * (held_replies); export shows both, erasure and retention clear both.
  */
 #include "privacy/privacy.h"
 #include "store/columns.h"
@@ -19,6 +22,9 @@ static const char SQL_CONVERSATIONS[] =
 	" WHERE c.contact_id = $1 ORDER BY c.id";
 static const char SQL_MESSAGES[] =
 	"SELECT id, direction, author_name, text, attachments, meta, created_at FROM messages"
+	" WHERE conversation_id = $1 ORDER BY id";
+static const char SQL_HELD[] =
+	"SELECT id, state, author_name, text, created_at, decided_at FROM held_replies"
 	" WHERE conversation_id = $1 ORDER BY id";
 static const char SQL_AUDIT_OF[] =
 	"SELECT a.at, a.actor, a.action, a.object_type, a.object_id FROM audit_log a"
@@ -64,6 +70,14 @@ static json_t *message_row(store_stmt *st)
 			 "created_at", col_json_time(st, 6));
 }
 
+static json_t *held_row(store_stmt *st)
+{
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)store_col_int(st, 0),
+			 "state", col_json_text(st, 1), "author", col_json_text(st, 2), "text",
+			 col_json_text(st, 3), "created_at", col_json_time(st, 4), "decided_at",
+			 col_json_time(st, 5));
+}
+
 static json_t *audit_row(store_stmt *st)
 {
 	return json_pack("{s:o, s:o, s:o, s:o, s:I}", "at", col_json_time(st, 0), "actor",
@@ -103,6 +117,7 @@ ct_err privacy_export(store_conn *c, int64_t id, json_t **out)
 	{
 		int64_t conv_id = json_integer_value(json_object_get(conv, "id"));
 		json_object_set_new(conv, "messages", rows(c, SQL_MESSAGES, conv_id, message_row));
+		json_object_set_new(conv, "held_replies", rows(c, SQL_HELD, conv_id, held_row));
 	}
 	json_object_set_new(*out, "audit", rows(c, SQL_AUDIT_OF, id, audit_row));
 	char now[TIME_RFC3339_SIZE];
@@ -113,6 +128,9 @@ ct_err privacy_export(store_conn *c, int64_t id, json_t **out)
 
 static const char SQL_ANON_MESSAGES[] =
 	"UPDATE messages SET text = $2, author_name = NULL, attachments = NULL, meta = NULL"
+	" WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)";
+static const char SQL_ANON_HELD[] =
+	"UPDATE held_replies SET text = $2"
 	" WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)";
 static const char SQL_ANON_CONVERSATIONS[] =
 	"UPDATE conversations SET subject = NULL, snippet = $2 WHERE contact_id = $1";
@@ -151,6 +169,8 @@ typedef struct erase_ctx {
 static ct_err anonymise_contact(store_conn *c, erase_ctx *x)
 {
 	ct_err err = run_counted(c, SQL_ANON_MESSAGES, x->id, PRIVACY_ERASED_TEXT, 0, &x->messages);
+	if (!err)
+		err = run_counted(c, SQL_ANON_HELD, x->id, PRIVACY_ERASED_TEXT, 0, NULL);
 	if (!err)
 		err = run_counted(c, SQL_ANON_CONVERSATIONS, x->id, PRIVACY_ERASED_TEXT, 0, NULL);
 	if (!err)
@@ -201,6 +221,10 @@ static const char SQL_EXPIRED[] =
 static const char SQL_ANON_CONV_MESSAGES[] =
 	"UPDATE messages SET text = $2, author_name = NULL, attachments = NULL, meta = NULL"
 	" WHERE conversation_id = $1";
+static const char SQL_ANON_CONV_HELD[] =
+	"UPDATE held_replies SET text = $2 WHERE conversation_id = $1";
+/* Held replies first: they may name a message (message_id). */
+static const char SQL_DELETE_CONV_HELD[] = "DELETE FROM held_replies WHERE conversation_id = $1";
 static const char SQL_ANON_CONV[] =
 	"UPDATE conversations SET subject = NULL, snippet = $2 WHERE id = $1";
 static const char SQL_DELETE_CONV_MESSAGES[] = "DELETE FROM messages WHERE conversation_id = $1";
@@ -235,8 +259,10 @@ static ct_err retention_batch(store_conn *c, void *arg)
 	ct_err err = CT_OK;
 	for (int i = 0; i < n && !err; i++) {
 		if (x->delete) {
-			err = run_counted(c, SQL_DELETE_CONV_MESSAGES, ids[i], NULL, 0,
-					  &x->messages);
+			err = run_counted(c, SQL_DELETE_CONV_HELD, ids[i], NULL, 0, NULL);
+			if (!err)
+				err = run_counted(c, SQL_DELETE_CONV_MESSAGES, ids[i], NULL, 0,
+						  &x->messages);
 			if (!err)
 				err = run_counted(c, SQL_DELETE_CONV_TAGS, ids[i], NULL, 0, NULL);
 			if (!err)
@@ -244,6 +270,9 @@ static ct_err retention_batch(store_conn *c, void *arg)
 		} else {
 			err = run_counted(c, SQL_ANON_CONV_MESSAGES, ids[i], PRIVACY_ERASED_TEXT, 0,
 					  &x->messages);
+			if (!err)
+				err = run_counted(c, SQL_ANON_CONV_HELD, ids[i],
+						  PRIVACY_ERASED_TEXT, 0, NULL);
 			if (!err)
 				err = run_counted(c, SQL_ANON_CONV, ids[i], PRIVACY_ERASED_TEXT, 0,
 						  NULL);

@@ -92,6 +92,9 @@ void concept_free(concept *c)
 		then_free(&c->rules[i].then);
 	}
 	free(c->rules);
+	free(c->after_hours.template_name);
+	free(c->first_contact.template_name);
+	strings_free(&c->strict_intents);
 	strings_free(&c->after_hours.languages);
 	strings_free(&c->after_hours.texts);
 	strings_free(&c->first_contact.languages);

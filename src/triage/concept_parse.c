@@ -1,7 +1,7 @@
 /*
  * concept_parse.c: concept_parse, the entry of the concept loader, and the
  * blocks about the organisation: name, languages, teams, the fallback team,
- * SLA policies, defaults and automatic replies (time zone, office hours and
+ * SLA policies, defaults, automatic replies and strict wording (time zone, office hours and
  * holidays are in concept_calendar.c, intents and rules in
  * concept_rules.c).
  *
@@ -16,17 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "templates/templates.h"
 #include "triage/concept_internal.h"
 
 #define LANGUAGES_MAX 20
 #define TEAMS_MAX 500
 #define SLAS_MAX 100
 #define AUTO_REPLY_MAX 2000
+#define STRICT_INTENTS_MAX 200
 
 static const char *const top_keys[] = {
-	"name",          "time_zone",    "office_hours", "holidays",     "languages",
-	"fallback_team", "teams",        "intents",      "sla_policies", "defaults",
-	"rules",         "auto_replies", NULL,
+	"name",          "time_zone",    "office_hours",   "holidays",     "languages",
+	"fallback_team", "teams",        "intents",        "sla_policies", "defaults",
+	"rules",         "auto_replies", "strict_wording", NULL,
 };
 
 /* The YAML layer's problems go straight into the list. */
@@ -207,11 +209,9 @@ static void parse_slas(cp_ctx *p, cy_node *n)
 	}
 }
 
-/* One kind of automatic reply: text per language, into r. */
-static void parse_replies(cp_ctx *p, cy_node *n, concept_auto_reply *r)
+/* One kind of automatic reply as text per language, into r. */
+static void parse_reply_texts(cp_ctx *p, cy_node *n, concept_auto_reply *r)
 {
-	if (!cp_is_map(p, n))
-		return;
 	for (size_t i = 0; i < n->n_pairs; i++) {
 		const cy_pair *pair = &n->pairs[i];
 		size_t old = cp_push_key(p, pair->key->text);
@@ -227,6 +227,29 @@ static void parse_replies(cp_ctx *p, cy_node *n, concept_auto_reply *r)
 		}
 		cp_pop(p, old);
 	}
+}
+
+/* One kind of automatic reply, into r: {template: name} (an approved
+ * template, checked against the store on activation) or, as concepts
+ * written before templates had it, text per language. */
+static void parse_replies(cp_ctx *p, cy_node *n, concept_auto_reply *r)
+{
+	if (!cp_is_map(p, n))
+		return;
+	cy_node *t = cy_get(n, "template");
+	if (!t) {
+		parse_reply_texts(p, n, r);
+		return;
+	}
+	if (n->n_pairs > 1) {
+		cp_error(p, n, "write either template or texts per language, not both");
+		return;
+	}
+	size_t old = cp_push_key(p, "template");
+	const char *name = cp_text(p, t, TEMPLATE_NAME_MAX);
+	if (name)
+		r->template_name = xstrdup(name);
+	cp_pop(p, old);
 }
 
 /* auto_replies: after_hours and first_contact. */
@@ -247,6 +270,33 @@ static void parse_auto_replies(cp_ctx *p, cy_node *n)
 		parse_replies(p, v, &p->c->first_contact);
 		cp_pop(p, old);
 	}
+}
+
+/* strict_wording: {intents: [..]}, intents the concept defines whose
+ * replies must be unedited approved templates or wait for approval. */
+static void parse_strict_wording(cp_ctx *p, cy_node *n)
+{
+	static const char *const keys[] = {"intents", NULL};
+	if (!cp_is_map(p, n))
+		return;
+	cp_check_keys(p, n, keys);
+	size_t old = cp_push_key(p, "intents");
+	cy_node *v = cp_require(p, n, "intents");
+	cp_list l;
+	if (v && cp_get_list(p, v, &l, STRICT_INTENTS_MAX)) {
+		for (size_t i = 0; i < l.n; i++) {
+			size_t o2 = v->kind == CY_SEQ ? cp_push_index(p, i) : p->plen;
+			const char *s = cp_text(p, l.items[i], CONCEPT_NAME_MAX);
+			if (s && strcmp(s, "none") == 0)
+				cp_error(p, l.items[i],
+					 "'none' is no intent; name intents of intents");
+			else if (s && cp_ref_intent(p, l.items[i], s) &&
+				 !cp_strings_has(&p->c->strict_intents, s))
+				cp_strings_add(&p->c->strict_intents, s);
+			cp_pop(p, o2);
+		}
+	}
+	cp_pop(p, old);
 }
 
 /* Run parse on the value of root's key with the path set; an error when a
@@ -286,6 +336,7 @@ static void parse_document(cp_ctx *p, const cy_node *root)
 	block(p, root, "defaults", parse_defaults, 0);
 	block(p, root, "rules", cp_parse_rules, 0);
 	block(p, root, "auto_replies", parse_auto_replies, 0);
+	block(p, root, "strict_wording", parse_strict_wording, 0);
 }
 
 /* Document order: line, column, then order of discovery. */

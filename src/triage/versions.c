@@ -1,6 +1,10 @@
 /*
  * versions.c: concept versions in the database and the live engine (see
  * versions.h). Diffs come from libgit2's diff of two buffers.
+ *
+ * A concept is checked against the installation before it is stored: the
+ * teams it names must exist, and before it is activated, the templates its
+ * automatic replies name must be approved and usable (approved wording).
  */
 #include <git2.h>
 #include <stdio.h>
@@ -24,6 +28,12 @@ static const char SQL_SET_ACTIVE[] =
 	" activated_at = $2, activated_by = $3";
 static const char SQL_STAMP[] = "UPDATE concept_versions SET activated_at = $2 WHERE id = $1";
 static const char SQL_TEAM[] = "SELECT id FROM teams WHERE name = $1";
+static const char SQL_TEMPLATE_STATE[] =
+	"SELECT status, approved_version IS NOT NULL, coalesce(review_due_at, 0) FROM templates"
+	" WHERE name = $1";
+
+#define DAY_MS (24LL * 3600 * 1000)
+#define GRACE_DAYS_DEFAULT 14 /* templates.review_grace_days when live is not known */
 static const char SQL_LIST[] =
 	"SELECT v.id, v.name, v.checksum, v.created_at, v.created_by, v.activated_at,"
 	" CASE WHEN a.version_id = v.id THEN 1 ELSE 0 END FROM concept_versions v"
@@ -65,9 +75,57 @@ static ct_err check_teams(store_conn *c, const concept *k, concept_errors *errs)
 	return errs->n ? CT_ERR_INVALID : CT_OK;
 }
 
+/* Why the template called name may not be sent automatically now (a
+ * message format with one %s for the name), or NULL when it may. */
+static const char *template_problem(store_conn *c, const char *name, int64_t grace_ms, ct_err *err)
+{
+	*err = CT_OK;
+	store_stmt *st = store_prepare(c, SQL_TEMPLATE_STATE);
+	if (!st) {
+		*err = CT_ERR_STORE;
+		return NULL;
+	}
+	store_bind_text(st, 1, name);
+	int rc = store_step(st);
+	const char *why = NULL;
+	if (rc == STORE_DONE)
+		why = "template '%.100s' does not exist";
+	else if (rc != STORE_ROW)
+		*err = store_stmt_error(st);
+	else if (strcmp(store_col_text(st, 0), "retired") == 0)
+		why = "template '%.100s' is retired";
+	else if (!store_col_int(st, 1))
+		why = "template '%.100s' is not approved";
+	else if (store_col_int(st, 2) + grace_ms <= time_now_ms())
+		why = "template '%.100s' is past its review; confirm or approve it again";
+	store_reset(st);
+	return why;
+}
+
+/* Every template the automatic replies of k name must be usable now. */
+static ct_err check_templates(store_conn *c, const concept *k, int64_t grace_ms,
+			      concept_errors *errs)
+{
+	const concept_auto_reply *replies[] = {&k->after_hours, &k->first_contact};
+	const char *paths[] = {"auto_replies.after_hours.template",
+			       "auto_replies.first_contact.template"};
+	for (size_t i = 0; i < 2; i++) {
+		const char *name = replies[i]->template_name;
+		if (!name)
+			continue;
+		ct_err err;
+		const char *why = template_problem(c, name, grace_ms, &err);
+		if (err)
+			return err;
+		if (why)
+			error_add(errs, paths[i], why, name);
+	}
+	return errs->n ? CT_ERR_INVALID : CT_OK;
+}
+
 /* Parse source and check it against the installation. */
-static ct_err check_source(store_conn *c, const char *source, size_t len, concept **out,
-			   concept_errors *errs)
+static ct_err check_source(store_conn *c, const char *source, size_t len, int64_t grace_ms,
+			   int activate, concept **out, concept_errors *errs)
 {
 	if (len > CONCEPT_MAX_BYTES) {
 		error_add(errs, "", "the concept is larger than %s", "1 MiB");
@@ -76,6 +134,8 @@ static ct_err check_source(store_conn *c, const char *source, size_t len, concep
 	ct_err err = concept_parse(source, len, out, errs);
 	if (!err)
 		err = check_teams(c, *out, errs);
+	if (!err && activate)
+		err = check_templates(c, *out, grace_ms, errs);
 	if (err) {
 		concept_free(*out);
 		*out = NULL;
@@ -124,14 +184,18 @@ typedef struct version_write {
 	int activate;
 	int64_t id;
 	concept_errors *errs;
+	int64_t grace_ms; /* templates.review_grace_days in ms */
 } version_write;
 
 /* Inside the write: check and store x->source, activate it when asked. */
-static ct_err add_version(store_conn *c, const actor *who, const char *source, size_t len,
-			  int activate, int64_t *id, concept_errors *errs)
+static ct_err add_version(store_conn *c, const version_write *x, int64_t *id, concept_errors *errs)
 {
+	const actor *who = x->who;
+	const char *source = x->source;
+	size_t len = x->len;
+	int activate = x->activate;
 	concept *k = NULL;
-	ct_err err = check_source(c, source, len, &k, errs);
+	ct_err err = check_source(c, source, len, x->grace_ms, activate, &k, errs);
 	if (err)
 		return err;
 	char sum[CRYPTO_TOKEN_HASH_HEX];
@@ -180,13 +244,14 @@ static ct_err load_source(store_conn *c, int64_t id, char **out)
 }
 
 /* Inside the write: check stored version id again and activate it. */
-static ct_err activate_version(store_conn *c, const actor *who, int64_t id, concept_errors *errs)
+static ct_err activate_version(store_conn *c, const actor *who, int64_t id, int64_t grace_ms,
+			       concept_errors *errs)
 {
 	char *source = NULL;
 	ct_err err = load_source(c, id, &source);
 	concept *k = NULL;
 	if (!err)
-		err = check_source(c, source, strlen(source), &k, errs);
+		err = check_source(c, source, strlen(source), grace_ms, 1, &k, errs);
 	concept_free(k);
 	free(source);
 	return err ? err : set_active(c, who, id);
@@ -197,20 +262,27 @@ static ct_err write_add(store_conn *c, void *arg)
 {
 	version_write *x = arg;
 	concept_errors_free(x->errs);
-	return add_version(c, x->who, x->source, x->len, x->activate, &x->id, x->errs);
+	return add_version(c, x, &x->id, x->errs);
 }
 
 static ct_err write_activate(store_conn *c, void *arg)
 {
 	version_write *x = arg;
 	concept_errors_free(x->errs);
-	return activate_version(c, x->who, x->id, x->errs);
+	return activate_version(c, x->who, x->id, x->grace_ms, x->errs);
+}
+
+/* The grace period of templates past their review, as live knows it. */
+static int64_t grace_of(const triage_active *live)
+{
+	return live && live->template_grace_ms >= 0 ? live->template_grace_ms
+						    : GRACE_DAYS_DEFAULT * DAY_MS;
 }
 
 ct_err concept_version_add(store *s, triage_active *live, const actor *who, const char *source,
 			   size_t len, int activate, int64_t *id, concept_errors *errs)
 {
-	version_write x = {who, source, len, activate, 0, errs};
+	version_write x = {who, source, len, activate, 0, errs, grace_of(live)};
 	ct_err err = store_write(s, write_add, &x);
 	*id = x.id;
 	if (!err && activate && live)
@@ -221,7 +293,7 @@ ct_err concept_version_add(store *s, triage_active *live, const actor *who, cons
 ct_err concept_version_activate(store *s, triage_active *live, const actor *who, int64_t id,
 				concept_errors *errs)
 {
-	version_write x = {who, NULL, 0, 1, id, errs};
+	version_write x = {who, NULL, 0, 1, id, errs, grace_of(live)};
 	ct_err err = store_write(s, write_activate, &x);
 	if (!err && live)
 		triage_engine_unref(triage_active_get(live, s, 1));
@@ -376,6 +448,7 @@ void concept_errors_print(const concept_errors *errs, const char *file, buf *out
 void triage_active_init(triage_active *t)
 {
 	memset(t, 0, sizeof(*t));
+	t->template_grace_ms = -1; /* the default until the app sets it */
 	pthread_mutex_init(&t->lock, NULL);
 }
 

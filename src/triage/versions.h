@@ -5,6 +5,8 @@
  * checksum, who added it and when; at most one version is active. A
  * version is only stored and only activated after concept_parse accepted
  * it, so an invalid concept never goes live and the running one stays.
+ * Activation also needs every template the automatic replies name to be
+ * approved and usable (not retired, not past review plus grace).
  * Activation is audited ("concept.activated").
  *
  * triage_active keeps the parsed engine of the active version for a
@@ -77,6 +79,9 @@ struct triage_active {
 	triage_engine *engine; /* NULL: no concept active */
 	int64_t version_id;
 	int64_t checked_ms; /* when the database was last asked */
+	/* templates.review_grace_days in ms, for checking the templates a
+	 * concept names when it is activated; -1 (after init): 14 days */
+	int64_t template_grace_ms;
 };
 
 void triage_active_init(triage_active *t);

@@ -6,6 +6,9 @@
  *
  * Every action is a plain form POST that redirects back (no JavaScript
  * needed); htmx posts the same forms and gets the refreshed pane instead.
+ * The reply box with its templates panel is in composer.c; a reply goes
+ * through inbox_reply (the template it came from, strict wording),
+ * and replies held for approval show in the thread, marked as not sent.
  * Actions publish the same live events as the JSON API, so every open inbox
  * follows. Presence ("Anna is viewing / replying") is only an event: the
  * browsers of the others show it for a while and forget it.
@@ -19,6 +22,7 @@
 #include "core/timeutil.h"
 #include "jobs/jobs.h"
 #include "web/pages.h"
+#include "web/templates_web.h"
 
 static void message_item(web_page *p, json_t *m)
 {
@@ -47,15 +51,55 @@ static void message_item(web_page *p, json_t *m)
 	html_safe_free(&body);
 }
 
+/* A reply held for approval (pending or rejected): in the thread, marked
+ * as not sent; a rejected one with its reason. */
+static void held_item(web_page *p, json_t *r)
+{
+	const char *state = json_string_value(json_object_get(r, "state"));
+	int rejected = state && strcmp(state, "rejected") == 0;
+	const char *reason = json_string_value(json_object_get(r, "reason"));
+	char when[48];
+	web_format_time(p, web_json_time(r, "created_at"), when, sizeof(when));
+	html_printf(&p->h,
+		    "<li class=\"msg out held %s\" id=\"h-%lld\"><header><strong>%s</strong>"
+		    "<time>%s</time><span class=\"delivery held\">%s</span></header>"
+		    "<div class=\"body\">",
+		    rejected ? "held-rejected" : "held-pending",
+		    (long long)json_integer_value(json_object_get(r, "id")),
+		    json_string_value(json_object_get(r, "author_name")), when,
+		    rejected ? _("Rejected – not sent")
+			     : _("Waiting for approval by a supervisor – not sent"));
+	html_safe body = html_text_block(json_string_value(json_object_get(r, "text")));
+	html_raw(&p->h, &body);
+	html_safe_free(&body);
+	html_printf(&p->h, "</div>");
+	if (rejected) {
+		char by[400];
+		snprintf(by, sizeof(by), _("Rejected by %s:"),
+			 web_actor_label(json_string_value(json_object_get(r, "decided_by"))));
+		html_printf(&p->h, "<p class=\"held-reason\"><strong>%s</strong> %s</p>", by,
+			    reason ? reason : "");
+	}
+	html_printf(&p->h, "</li>");
+}
+
+/* The thread: messages and held replies by time, oldest first. */
 static void messages_list(web_page *p, int64_t id, json_t *conv)
 {
 	html_printf(&p->h,
 		    "<ol id=\"messages\" class=\"messages\" data-src=\"/inbox/c/%lld/messages\" "
 		    "aria-label=\"%s\" aria-live=\"polite\">",
 		    (long long)id, _("Messages"));
-	size_t i;
-	json_t *m;
-	json_array_foreach(json_object_get(conv, "messages"), i, m) message_item(p, m);
+	json_t *messages = json_object_get(conv, "messages");
+	json_t *held = json_object_get(conv, "held_replies");
+	size_t i = 0, k = 0, nm = json_array_size(messages), nh = json_array_size(held);
+	while (i < nm || k < nh) {
+		json_t *m = json_array_get(messages, i), *h = json_array_get(held, k);
+		if (m && (!h || web_json_time(m, "created_at") <= web_json_time(h, "created_at")))
+			message_item(p, m), i++;
+		else
+			held_item(p, h), k++;
+	}
 	html_printf(&p->h, "</ol>");
 }
 
@@ -66,29 +110,6 @@ static void post_attrs(web_page *p, int64_t id, const char *action)
 		    " method=\"post\" action=\"/inbox/c/%lld/%s\" hx-post=\"/inbox/c/%lld/%s\" "
 		    "hx-target=\"#conversation\" hx-swap=\"outerHTML\"",
 		    (long long)id, action, (long long)id, action);
-}
-
-static void composer(web_page *p, int64_t id, const char *contact, const char *error)
-{
-	char reply_to[300];
-	snprintf(reply_to, sizeof(reply_to), _("Reply to %s"), contact ? contact : "");
-	html_printf(&p->h, "<form class=\"composer\" data-mode=\"reply\"");
-	post_attrs(p, id, "reply");
-	html_printf(&p->h, ">");
-	web_csrf_field(p);
-	if (error)
-		html_printf(&p->h, "<p class=\"flash error\" role=\"alert\">%s</p>", error);
-	html_printf(&p->h,
-		    "<label for=\"composer-text\" id=\"composer-mode\" data-reply=\"%s\" "
-		    "data-note=\"%s\">%s</label>"
-		    "<textarea id=\"composer-text\" name=\"text\" required "
-		    "aria-keyshortcuts=\"r n\"></textarea><div class=\"actions\">"
-		    "<button type=\"submit\" class=\"secondary\" id=\"note-button\" "
-		    "formaction=\"/inbox/c/%lld/note\" hx-post=\"/inbox/c/%lld/note\" "
-		    "aria-keyshortcuts=\"n\">%s</button>"
-		    "<button type=\"submit\" id=\"reply-button\">%s</button></div></form>",
-		    reply_to, _("Internal note (never sent)"), reply_to, (long long)id,
-		    (long long)id, _("Add note"), _("Send reply"));
 }
 
 /* <option>s from rows [{id, name}] with selected marked; none_label first. */
@@ -379,7 +400,8 @@ static json_t *load(web_page *p, int64_t id, int with_messages)
 	return conv;
 }
 
-void web_conversation_pane(web_page *p, const web_filter *f, int64_t id, const char *error)
+/* The open conversation (#conversation) with the reply box as draft says. */
+static void pane(web_page *p, const web_filter *f, int64_t id, const web_draft *draft)
 {
 	json_t *conv = load(p, id, 1);
 	if (!conv) {
@@ -410,11 +432,21 @@ void web_conversation_pane(web_page *p, const web_filter *f, int64_t id, const c
 		    _("%s is viewing this conversation"), _("%s is replying"));
 	messages_list(p, id, conv);
 	if (p->who->role != ROLE_VIEWER)
-		composer(p, id, contact, error);
+		web_composer(p, id, conv, draft);
 	html_printf(&p->h, "</div>");
 	meta_pane(p, id, conv);
 	html_printf(&p->h, "</section>");
 	json_decref(conv);
+}
+
+void web_conversation_pane(web_page *p, const web_filter *f, int64_t id, const char *error)
+{
+	const char *held = http_query(p->req, "held");
+	web_draft d = {.error = error};
+	if (held && strcmp(held, "1") == 0)
+		d.notice = _("Waiting for approval by a supervisor. The customer sees nothing "
+			     "until it is approved.");
+	pane(p, f, id, error || d.notice ? &d : NULL);
 }
 
 /* GET /inbox/c/{id}: the inbox with the conversation open (htmx: the pane). */
@@ -464,26 +496,99 @@ void web_conversation_meta(http_request *req, http_response *res)
 	answer_part(req, res, 0, meta_pane);
 }
 
-/* After an action: htmx gets the pane (with error, status 422 on failure);
- * a plain form goes back to the conversation. */
-static void answer_action(web_page *p, int64_t id, ct_err err, const char *error)
+/* After an action: htmx gets the pane (draft: the reply box's text and
+ * message; status 422 on failure); a plain form goes back to the
+ * conversation (?held=1 when the reply waits for approval). */
+static void answer_action(web_page *p, int64_t id, ct_err err, const web_draft *draft, int held)
 {
 	if (p->partial || err) {
 		web_filter f;
 		web_filter_read(p->req, &f);
 		p->partial = 1;
-		web_conversation_pane(p, &f, id, err ? error : NULL);
+		pane(p, &f, id, draft);
 		web_send(p, err == CT_ERR_NOT_FOUND ? 404 : err ? 422 : 200);
 		return;
 	}
-	char to[64];
-	snprintf(to, sizeof(to), "/inbox/c/%lld", (long long)id);
+	char to[80];
+	snprintf(to, sizeof(to), "/inbox/c/%lld%s", (long long)id, held ? "?held=1" : "");
 	http_redirect(p->res, to);
 	html_free(&p->h);
 }
 
-/* The shared part of reply and note. */
-static void post_outbound(http_request *req, http_response *res, int is_reply)
+/* The template_id field: 0 when empty or not a number. */
+static int64_t form_template_id(http_request *req)
+{
+	const char *v = http_form(req, "template_id");
+	char *end = NULL;
+	long long id = v && *v ? strtoll(v, &end, 10) : 0;
+	return end && *end == '\0' && id > 0 ? id : 0;
+}
+
+/* What to tell the agent about a refused reply (plain text) into out. */
+static void reply_error(ct_err err, const err_detail *d, const char *text, char *out, size_t size)
+{
+	buf name;
+	buf_init(&name, 256);
+	if (err == CT_ERR_NOT_FOUND)
+		snprintf(out, size, "%s",
+			 _("This conversation does not exist or is not yours to see."));
+	else if (err != CT_ERR_INVALID)
+		snprintf(out, size, "%s", _("That did not work. Try again."));
+	else if (!text[strspn(text, " \t\r\n")])
+		snprintf(out, size, "%s", _("Write something first."));
+	else if (strcmp(d->field, "template_id") == 0)
+		snprintf(out, size, _("This template cannot be used now (%s)."), d->message);
+	else if (template_find_placeholder(text, &name))
+		snprintf(out, size, _("Fill in {{%s}} before sending."), buf_cstr(&name));
+	else
+		snprintf(out, size, _("The reply cannot be sent like this: %s"), d->message);
+	buf_free(&name);
+}
+
+/* POST /inbox/c/{id}/reply (text, template_id): checked against the
+ * approved wording; held for a supervisor under strict wording. */
+void web_conversation_reply(http_request *req, http_response *res)
+{
+	web_page p;
+	web_begin(&p, req, res);
+	int64_t id = http_param_id(req, 0);
+	actor who;
+	inbox_scope scope;
+	web_actor(&p, &who);
+	web_scope(p.who, &scope);
+	char *text = web_text_lf(http_form(req, "text"));
+	int64_t template_id = form_template_id(req);
+	web_tenv t;
+	web_template_env(&p, &t);
+	inbox_reply_input in = {.text = text,
+				.template_id = template_id,
+				.client_key = http_form(req, "client_key"),
+				.max_attempts = (int)p.a->cfg.jobs_max_attempts};
+	inbox_reply_result out = {0};
+	err_detail d = {.index = -1};
+	ct_err err = inbox_reply(p.a->store, &who, &scope, &t.env, id, &in, &out, &d);
+	web_template_env_release(&t);
+	if (!err && out.created && out.message_id) {
+		jobs_wake(p.a->jobs);
+		inbox_publish(p.a->events, "message.created", id, out.message_id);
+	} else if (!err && out.created) {
+		inbox_publish(p.a->events, "conversation.updated", id, 0);
+	}
+	char message[600];
+	web_draft draft = {0};
+	if (err) {
+		reply_error(err, &d, text, message, sizeof(message));
+		draft = (web_draft){.text = text, .template_id = template_id, .error = message};
+	} else if (out.held_id) {
+		draft.notice = _("Waiting for approval by a supervisor. The customer sees nothing "
+				 "until it is approved.");
+	}
+	answer_action(&p, id, err, err || out.held_id ? &draft : NULL, !err && out.held_id);
+	free(text);
+}
+
+/* POST /inbox/c/{id}/note */
+void web_conversation_note(http_request *req, http_response *res)
 {
 	web_page p;
 	web_begin(&p, req, res);
@@ -494,33 +599,15 @@ static void post_outbound(http_request *req, http_response *res, int is_reply)
 	web_scope(p.who, &scope);
 	err_detail d = {.index = -1};
 	int64_t message_id = 0;
-	int created = 1;
 	const char *text = http_form(req, "text");
-	ct_err err =
-		is_reply ? inbox_reply(p.a->store, &who, &scope, id, text,
-				       http_form(req, "client_key"),
-				       (int)p.a->cfg.jobs_max_attempts, &message_id, &created, &d)
-			 : inbox_note(p.a->store, &who, &scope, id, text, &message_id, &d);
-	if (!err && created) {
-		if (is_reply)
-			jobs_wake(p.a->jobs);
+	ct_err err = inbox_note(p.a->store, &who, &scope, id, text, &message_id, &d);
+	if (!err)
 		inbox_publish(p.a->events, "message.created", id, message_id);
-	}
-	answer_action(&p, id, err,
-		      err == CT_ERR_INVALID ? _("Write something first.")
-					    : _("That did not work. Try again."));
-}
-
-/* POST /inbox/c/{id}/reply */
-void web_conversation_reply(http_request *req, http_response *res)
-{
-	post_outbound(req, res, 1);
-}
-
-/* POST /inbox/c/{id}/note */
-void web_conversation_note(http_request *req, http_response *res)
-{
-	post_outbound(req, res, 0);
+	web_draft draft = {.text = text,
+			   .template_id = form_template_id(req),
+			   .error = err == CT_ERR_INVALID ? _("Write something first.")
+							  : _("That did not work. Try again.")};
+	answer_action(&p, id, err, err ? &draft : NULL, 0);
 }
 
 /* A form's id field as JSON: "" is null (nobody, no team). */
@@ -577,7 +664,8 @@ void web_conversation_update(http_request *req, http_response *res)
 	json_decref(patch);
 	if (!err)
 		inbox_publish(p.a->events, "conversation.updated", id, 0);
-	answer_action(&p, id, err, d.message[0] ? d.message : _("That did not work. Try again."));
+	web_draft draft = {.error = d.message[0] ? d.message : _("That did not work. Try again.")};
+	answer_action(&p, id, err, err ? &draft : NULL, 0);
 }
 
 /* POST /inbox/c/{id}/presence (state=viewing|replying|left): tell the

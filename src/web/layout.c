@@ -7,7 +7,8 @@
  * htmx is configured in a meta element so that it needs no inline script or
  * style (the Content Security Policy allows neither) and never evaluates
  * code from attributes. The CSRF token travels in hx-headers for htmx
- * requests and in a hidden field for plain forms.
+ * requests and in a hidden field for plain forms. The navigation shows
+ * supervisors and admins how many held replies wait for approval.
  */
 #include <locale.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include "core/i18n.h"
 #include "core/timeutil.h"
 #include "web/pages.h"
+#include "web/templates_web.h"
 
 void web_begin(web_page *p, http_request *req, http_response *res)
 {
@@ -62,6 +64,28 @@ static void nav_link(web_page *p, const char *href, const char *label, const cha
 	html_printf(&p->h, ">%s</a>", label);
 }
 
+/* The approval queue with the number of held replies waiting (for
+ * supervisors and admins). */
+static void approvals_link(web_page *p, const char *active)
+{
+	int n = web_held_pending_count(p);
+	html_printf(&p->h, "<a href=\"/approvals\"");
+	if (active && strcmp(active, "approvals") == 0)
+		html_printf(&p->h, " aria-current=\"page\"");
+	html_printf(&p->h, ">%s", _("Approvals"));
+	if (n) {
+		char label[80];
+		snprintf(label, sizeof(label),
+			 ngettext("%d reply waits", "%d replies wait", (unsigned long)n), n);
+		html_printf(
+			&p->h,
+			" <span class=\"badge count\" id=\"approvals-count\" aria-hidden=\"true\">"
+			"%d</span><span class=\"sr\">(%s)</span>",
+			n, label);
+	}
+	html_printf(&p->h, "</a>");
+}
+
 static void navigation(web_page *p, const char *active)
 {
 	html_printf(&p->h,
@@ -71,6 +95,11 @@ static void navigation(web_page *p, const char *active)
 	nav_link(p, "/inbox", _("Inbox"), "inbox", active, NULL);
 	nav_link(p, "/search", _("Search"), "search", active, "/");
 	nav_link(p, "/contacts", _("Contacts"), "contacts", active, NULL);
+	nav_link(p, "/templates", _("Templates"), "templates", active, NULL);
+	if (p->who->role & ROLES_MANAGE) {
+		approvals_link(p, active);
+		nav_link(p, "/reports/templates", _("Reports"), "reports", active, NULL);
+	}
 	if (p->who->role == ROLE_ADMIN)
 		nav_link(p, "/settings/users", _("Settings"), "settings", active, NULL);
 	else if (p->who->role == ROLE_SUPERVISOR) /* their only settings page */
@@ -238,4 +267,31 @@ void web_format_count(const web_page *p, int64_t n, char *out, size_t size)
 		out[o++] = digits[i];
 	}
 	out[o] = '\0';
+}
+
+void web_diff_block(web_page *p, const char *text, size_t len, const char *labelled_by)
+{
+	html_printf(&p->h, "<pre class=\"diff\" tabindex=\"0\" aria-labelledby=\"%s\"><code>",
+		    labelled_by);
+	size_t at = 0;
+	while (at < len) {
+		const char *line = text + at;
+		const char *nl = memchr(line, '\n', len - at);
+		size_t n = nl ? (size_t)(nl - line) : len - at;
+		at += n + (nl != NULL);
+		const char *cls = NULL;
+		if (n >= 3 && (strncmp(line, "---", 3) == 0 || strncmp(line, "+++", 3) == 0))
+			cls = "file";
+		else if (n && line[0] == '+')
+			cls = "add";
+		else if (n && line[0] == '-')
+			cls = "del";
+		else if (n && line[0] == '@')
+			cls = "hunk";
+		if (cls)
+			html_printf(&p->h, "<span class=\"%s\">%.*s</span>\n", cls, (int)n, line);
+		else
+			html_printf(&p->h, "%.*s\n", (int)n, line);
+	}
+	html_printf(&p->h, "</code></pre>");
 }

@@ -196,4 +196,23 @@ void web_second_factor_start(http_request *req, http_response *res);
 void web_second_factor_enable(http_request *req, http_response *res);
 void web_second_factor_disable(http_request *req, http_response *res);
 
+/* Route handlers: templates.c, templates_edit.c, templates_flow.c,
+ * approvals.c, reports.c, composer.c (approved wording; templates_web.h) */
+void web_templates(http_request *req, http_response *res);
+void web_template_new(http_request *req, http_response *res);
+void web_template(http_request *req, http_response *res);
+void web_template_create(http_request *req, http_response *res);
+void web_template_save(http_request *req, http_response *res);
+void web_template_preview(http_request *req, http_response *res);
+void web_template_submit(http_request *req, http_response *res);
+void web_template_approve(http_request *req, http_response *res);
+void web_template_return(http_request *req, http_response *res);
+void web_template_confirm(http_request *req, http_response *res);
+void web_template_retire(http_request *req, http_response *res);
+void web_approvals(http_request *req, http_response *res);
+void web_approval_approve(http_request *req, http_response *res);
+void web_approval_reject(http_request *req, http_response *res);
+void web_report_templates(http_request *req, http_response *res);
+void web_conversation_compose(http_request *req, http_response *res);
+
 #endif

@@ -409,34 +409,6 @@ static void version_select(web_page *p, const char *name, const char *label, jso
 	html_printf(&p->h, "</select></div>");
 }
 
-/* The diff text (concept_version_diff) line by line: added, removed and
- * hunk lines in spans classed add, del and hunk; all of it escaped. */
-static void diff_block(web_page *p, const char *text, size_t len)
-{
-	html_printf(&p->h, "<pre class=\"diff\" tabindex=\"0\" aria-labelledby=\"diff-h\"><code>");
-	size_t at = 0;
-	while (at < len) {
-		const char *line = text + at;
-		const char *nl = memchr(line, '\n', len - at);
-		size_t n = nl ? (size_t)(nl - line) : len - at;
-		at += n + (nl != NULL);
-		const char *cls = NULL;
-		if (n >= 3 && (strncmp(line, "---", 3) == 0 || strncmp(line, "+++", 3) == 0))
-			cls = "file";
-		else if (n && line[0] == '+')
-			cls = "add";
-		else if (n && line[0] == '-')
-			cls = "del";
-		else if (n && line[0] == '@')
-			cls = "hunk";
-		if (cls)
-			html_printf(&p->h, "<span class=\"%s\">%.*s</span>\n", cls, (int)n, line);
-		else
-			html_printf(&p->h, "%.*s\n", (int)n, line);
-	}
-	html_printf(&p->h, "</code></pre>");
-}
-
 /* GET /settings/concept/diff?from=A&to=B: the changes from version A to
  * version B, and a form to choose two versions. */
 void web_settings_concept_diff(http_request *req, http_response *res)
@@ -487,7 +459,7 @@ void web_settings_concept_diff(http_request *req, http_response *res)
 			html_printf(&p.h, "<p class=\"muted\">%s</p>",
 				    _("The two versions are the same."));
 		else
-			diff_block(&p, text, len);
+			web_diff_block(&p, text, len, "diff-h");
 	} else {
 		html_printf(&p.h, "<p class=\"muted\">%s</p>",
 			    _("Choose two versions to compare."));

@@ -49,6 +49,11 @@ void web_csrf_field(web_page *p);
 /* An error page (title and message are plain text) and send it. */
 void web_error(web_page *p, int status, const char *message);
 
+/* A unified diff (text, len; of concept or template versions) line by line,
+ * with file, added, removed and hunk lines in spans classed file, add, del
+ * and hunk, all escaped; labelled by the element with id labelled_by. */
+void web_diff_block(web_page *p, const char *text, size_t len, const char *labelled_by);
+
 /* The signed-in user's id (0 for none). */
 int64_t web_user_id(const web_page *p);
 

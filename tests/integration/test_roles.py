@@ -95,6 +95,26 @@ POLICY = {
     ("GET", "/api/v1/concept/diff"): ANY,
     ("POST", "/api/v1/concept/check"): MANAGE,
     ("POST", "/api/v1/concept/replay"): MANAGE,
+    ("GET", "/api/v1/templates"): ANY,
+    ("POST", "/api/v1/templates"): WRITE,
+    ("GET", "/api/v1/templates/export"): ANY,
+    ("POST", "/api/v1/templates/import"): MANAGE,
+    ("GET", "/api/v1/templates/{id}"): ANY,
+    ("PATCH", "/api/v1/templates/{id}"): WRITE,
+    ("GET", "/api/v1/templates/{id}/versions/{number}"): ANY,
+    ("GET", "/api/v1/templates/{id}/diff"): ANY,
+    ("POST", "/api/v1/templates/{id}/submit"): WRITE,
+    ("POST", "/api/v1/templates/{id}/approve"): MANAGE,
+    ("POST", "/api/v1/templates/{id}/return"): MANAGE,
+    ("POST", "/api/v1/templates/{id}/confirm"): MANAGE,
+    ("POST", "/api/v1/templates/{id}/retire"): MANAGE,
+    ("POST", "/api/v1/templates/{id}/preview"): ANY,
+    ("GET", "/api/v1/conversations/{id}/suggestions"): ANY,
+    ("GET", "/api/v1/held-replies"): MANAGE,
+    ("GET", "/api/v1/held-replies/{id}"): MANAGE,
+    ("POST", "/api/v1/held-replies/{id}/approve"): MANAGE,
+    ("POST", "/api/v1/held-replies/{id}/reject"): MANAGE,
+    ("GET", "/api/v1/reports/templates"): MANAGE,
 }
 
 SESSION_ENDING = {("POST", "/api/v1/auth/logout"), ("POST", "/api/v1/auth/logout-all")}
@@ -146,7 +166,8 @@ def world(binary, template, tmp_path_factory):
         assert status == 201, victim
         ids = {"conversations": conv["id"], "channels": 1, "users": users["viewer"]["id"],
                "teams": team["id"], "tokens": victim["id"], "contacts": conv["contact"]["id"],
-               "concept": 1}  # no version exists: 404 where allowed, 403 where not
+               "concept": 1,  # no version exists: 404 where allowed, 403 where not
+               "templates": 1, "held-replies": 1}  # likewise: none exist
         browsers = {}
         for role in ROLES:
             b = Browser(srv.port)
@@ -160,11 +181,12 @@ def world(binary, template, tmp_path_factory):
 
 
 def concrete_path(pattern, ids):
-    """The pattern with {id} filled by an existing object of its resource."""
+    """The pattern with {id} filled by an existing object of its resource
+    (and a template's {number} by 1)."""
     if "{id}" not in pattern:
         return pattern
     resource = pattern.split("/")[3]
-    return pattern.replace("{id}", str(ids[resource]))
+    return pattern.replace("{id}", str(ids[resource])).replace("{number}", "1")
 
 
 def send(srv, method, path, headers):

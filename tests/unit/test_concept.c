@@ -229,6 +229,9 @@ static void test_example_organisation(void **state)
 	assert_non_null(strstr(concept_auto_reply_text(&c->first_contact, "en"),
 			       "{{office_hours.next_open}}"));
 	assert_null(concept_auto_reply_text(&c->after_hours, "fr"));
+	assert_null(c->after_hours.template_name);
+	assert_int_equal(c->strict_intents.n, 1);
+	assert_string_equal(c->strict_intents.items[0], "outage");
 	concept_free(c);
 }
 
@@ -761,6 +764,63 @@ static void test_auto_replies(void **state)
 		   "auto_replies.out_of_office", "unknown key 'out_of_office'");
 }
 
+/* An automatic reply by template name; both forms at once is an error. */
+static void test_auto_reply_template(void **state)
+{
+	(void)state;
+	const char *text = BASE "auto_replies:\n"
+				"  after_hours: {template: nachts}\n"
+				"  first_contact: {de: Hallo, en: Hello}\n";
+	concept *c = parse_ok(text, strlen(text));
+	assert_string_equal(c->after_hours.template_name, "nachts");
+	assert_int_equal(c->after_hours.texts.n, 0);
+	assert_null(c->first_contact.template_name);
+	assert_string_equal(concept_auto_reply_text(&c->first_contact, "en"), "Hello");
+	concept_free(c);
+	expect_one(BASE "auto_replies:\n  after_hours: {template: nachts, de: Hallo}\n", 13, 16,
+		   "auto_replies.after_hours",
+		   "write either template or texts per language, not both");
+	expect_one(BASE "auto_replies:\n  after_hours: {template: [a, b]}\n", 13, 27,
+		   "auto_replies.after_hours.template", "expected text, found a list");
+	expect_one(BASE "auto_replies:\n  after_hours: {template: \"\"}\n", 13, 27,
+		   "auto_replies.after_hours.template", "must not be empty");
+}
+
+/* strict_wording names intents the concept defines. */
+static void test_strict_wording(void **state)
+{
+	(void)state;
+#define INTENTS                                        \
+	"intents:\n"                                   \
+	"  outage: {de: {keywords: [stromausfall]}}\n" \
+	"  legal: {de: {keywords: [anwalt]}}\n"
+	const char *text = BASE INTENTS "strict_wording: {intents: [outage, legal, outage]}\n";
+	concept *c = parse_ok(text, strlen(text));
+	assert_int_equal(c->strict_intents.n, 2); /* a name twice counts once */
+	assert_string_equal(c->strict_intents.items[0], "outage");
+	assert_string_equal(c->strict_intents.items[1], "legal");
+	concept_free(c);
+	expect_one(BASE INTENTS "strict_wording: {intents: [outage, legl]}\n", 15, 36,
+		   "strict_wording.intents[1]",
+		   "intent 'legl' is not in intents (did you mean 'legal'?)");
+	expect_one(BASE INTENTS "strict_wording: {intents: [none]}\n", 15, 28,
+		   "strict_wording.intents[0]", "'none' is no intent; name intents of intents");
+	const char *typo = BASE INTENTS "strict_wording: {intent: [outage]}\n";
+	concept_errors e = parse_bad(typo, strlen(typo));
+	assert_int_equal(e.n, 2);
+	check_error(&e, 0, 15, 17, "strict_wording.intents", "intents is required");
+	check_error(&e, 1, 15, 18, "strict_wording.intent",
+		    "unknown key 'intent' (did you mean 'intents'?)");
+	concept_errors_free(&e);
+	expect_one(BASE INTENTS "strict_wording: [outage]\n", 15, 17, "strict_wording",
+		   "expected a mapping (key: value), found a list");
+	/* without any: nothing is strict */
+	c = parse_ok(BASE INTENTS, strlen(BASE INTENTS));
+	assert_int_equal(c->strict_intents.n, 0);
+	concept_free(c);
+#undef INTENTS
+}
+
 static void test_auto_reply_length(void **state)
 {
 	(void)state;
@@ -870,6 +930,8 @@ int main(void)
 		cmocka_unit_test(test_when),
 		cmocka_unit_test(test_auto_replies),
 		cmocka_unit_test(test_auto_reply_length),
+		cmocka_unit_test(test_auto_reply_template),
+		cmocka_unit_test(test_strict_wording),
 		cmocka_unit_test(test_several_errors),
 		cmocka_unit_test(test_error_cap),
 		cmocka_unit_test(test_errors_append),

@@ -1,7 +1,10 @@
 /*
  * app.js: what htmx does not do on its own. Live updates from the event
  * stream, the collision warning (who else is viewing or replying), keyboard
- * shortcuts and the help dialog. Every page works without it; this only
+ * shortcuts and the help dialog, and for approved wording the character
+ * counters ("n / limit", red over the channel's limit), the list of
+ * variables still to fill in the reply box, and clearing the reply's
+ * template when the box is emptied. Every page works without it; this only
  * makes the inbox live and quicker to use.
  */
 (function () {
@@ -168,4 +171,55 @@
 			b.setAttribute("aria-expanded", v.classList.contains("open") ? "true" : "false");
 		});
 	});
+	/* Character counters: an <output data-counter="ID" data-limit="N"> counts
+	 * the text of textarea ID as the platforms do (code points after NFC);
+	 * a channel <select data-limit-for="ID"> sets the limit from its option. */
+	function textLength(text) {
+		try { text = text.normalize("NFC"); } catch (err) { /* old browser */ }
+		return Array.from(text).length;
+	}
+	function count(out) {
+		var t = document.getElementById(out.dataset.counter);
+		if (!t) return;
+		var sel = $('select[data-limit-for="' + t.id + '"]');
+		if (sel && sel.selectedOptions[0]) out.dataset.limit = sel.selectedOptions[0].dataset.limit || "0";
+		var n = textLength(t.value), limit = parseInt(out.dataset.limit || "0", 10);
+		var over = limit > 0 && n > limit;
+		out.textContent = limit > 0 ? n + " / " + limit + (over ? " – " + out.dataset.over : "") : String(n);
+		out.classList.toggle("over", over);
+		t.setAttribute("aria-invalid", over ? "true" : "false");
+	}
+	/* The variables left unfilled in the reply box, named below it. */
+	function placeholders(t) {
+		var box = t.dataset.missing && document.getElementById(t.dataset.missing);
+		if (box) {
+			var names = [], re = /\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}/g, m;
+			while ((m = re.exec(t.value))) if (names.indexOf(m[1]) < 0) names.push(m[1]);
+			box.hidden = !names.length;
+			box.textContent = names.length ? box.dataset.label + " " + names.map(function (n) { return "{{" + n + "}}"; }).join(", ") : "";
+		}
+		/* An emptied box is no longer the template's text. */
+		var field = t.dataset.templateField && document.getElementById(t.dataset.templateField);
+		if (field && !t.value.trim()) field.value = "";
+	}
+	function countAll() {
+		$all("output[data-counter]").forEach(count);
+		$all("textarea[data-missing]").forEach(placeholders);
+	}
+	document.addEventListener("input", function (e) {
+		var t = e.target;
+		if (!t || !t.id) return;
+		var out = $('output[data-counter="' + t.id + '"]');
+		if (out) count(out);
+		if (t.dataset && t.dataset.missing !== undefined) placeholders(t);
+	});
+	document.addEventListener("change", function (e) {
+		var t = e.target;
+		if (t && t.dataset && t.dataset.limitFor) {
+			var out = $('output[data-counter="' + t.dataset.limitFor + '"]');
+			if (out) count(out);
+		}
+	});
+	document.addEventListener("htmx:afterSettle", countAll);
+	countAll();
 })();
