@@ -149,6 +149,9 @@ const http_route http_routes[] = {
 	{"GET", "/templates", web_templates, ROLES_ANY, 0, ROUTE_PAGE},
 	{"POST", "/templates", web_template_create, ROLES_WRITE, 2u << 20, ROUTE_PAGE},
 	{"GET", "/templates/new", web_template_new, ROLES_WRITE, 0, ROUTE_PAGE},
+	{"GET", "/templates/import", web_templates_import_form, ROLES_MANAGE, 0, ROUTE_PAGE},
+	/* A 4 MiB document, as a file or pasted (form-encoded), with room to spare. */
+	{"POST", "/templates/import", web_templates_import, ROLES_MANAGE, 10u << 20, ROUTE_PAGE},
 	{"POST", "/templates/preview", web_template_preview, ROLES_WRITE, 2u << 20, ROUTE_PAGE},
 	{"GET", "/templates/{id}", web_template, ROLES_ANY, 0, ROUTE_PAGE},
 	{"POST", "/templates/{id}", web_template_save, ROLES_WRITE, 2u << 20, ROUTE_PAGE},

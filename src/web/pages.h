@@ -213,6 +213,8 @@ void web_approvals(http_request *req, http_response *res);
 void web_approval_approve(http_request *req, http_response *res);
 void web_approval_reject(http_request *req, http_response *res);
 void web_report_templates(http_request *req, http_response *res);
+void web_templates_import_form(http_request *req, http_response *res);
+void web_templates_import(http_request *req, http_response *res);
 void web_conversation_compose(http_request *req, http_response *res);
 
 #endif

@@ -128,8 +128,10 @@ void web_templates_open(web_page *p, const char *tab, const char *title)
 		    _("Templates"));
 	tab_link(p, "/templates", _("All templates"), strcmp(t, "all") == 0);
 	tab_link(p, "/templates?review=1", _("Due for review"), strcmp(t, "review") == 0);
-	if (p->who->role & ROLES_MANAGE)
+	if (p->who->role & ROLES_MANAGE) {
+		tab_link(p, "/templates/import", _("Import and export"), strcmp(t, "io") == 0);
 		tab_link(p, "/reports/templates", _("Report"), 0);
+	}
 	html_printf(&p->h, "</ul></nav><h1>%s</h1>", title);
 	done_message(p);
 }

@@ -15,8 +15,8 @@ import re
 import pytest
 
 import harness
-from authkit import create_user, db_sql, now_ms
-from test_web_pages import Page, harness_unique
+from authkit import create_user, db_sql, db_value, now_ms, raw_request
+from test_web_pages import COOKIE, Page, harness_unique
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS_OPEN = "{" + ", ".join('%s: ["00:00-24:00"]' % d for d in DAYS) + "}"
@@ -377,4 +377,71 @@ def test_forms_need_the_csrf_token(server, office):
     status, _, _ = office["s1"].post("/templates/%d/submit" % tid, {})
     assert status == 403
     status, _, _ = office["s1"].post("/templates", template_form("wrong", "neu"))
+    assert status == 403
+
+
+# ---- import and export -------------------------------------------------------------
+
+def multipart(fields):
+    """A multipart/form-data body of fields {name: (filename or None, text)}."""
+    boundary = "----cluetrain" + harness_unique()
+    parts = []
+    for name, (filename, text) in fields.items():
+        disposition = 'form-data; name="%s"' % name
+        if filename:
+            disposition += '; filename="%s"' % filename
+        parts.append("--%s\r\nContent-Disposition: %s\r\n\r\n%s\r\n" % (boundary, disposition,
+                                                                          text))
+    body = ("".join(parts) + "--%s--\r\n" % boundary).encode()
+    return body, "multipart/form-data; boundary=" + boundary
+
+
+def test_import_and_export_pages(server, office):
+    s1, agent, api = office["s1"], office["agent"], office["api"]
+    create_template(s1, "export-me")
+    status, _, body = s1.get("/templates/import")
+    assert status == 200
+    assert 'href="/api/v1/templates/export?format=yaml"' in body
+    # The export link opens with the session cookie.
+    status, hdrs, doc = s1.get("/api/v1/templates/export?format=yaml")
+    assert status == 200 and "export-me" in doc, (status, doc[:300])
+    assert hdrs["content-type"].startswith("application/yaml")
+
+    # Pasted back under another name: a new draft; the old one unchanged.
+    csrf = s1.csrf(body)
+    renamed = doc.replace("export-me", "imported-one")
+    status, _, page = s1.post("/templates/import", {"csrf": csrf, "format": "yaml",
+                                                    "text": renamed})
+    assert status == 200, text_of(page)[:1500]
+    assert re.search(r'class="import-created"><li>imported-one</li>', page)
+    assert re.search(r'class="import-unchanged"><li>export-me</li>', page) is None
+    status, listed = api.get("/api/v1/templates?q=imported-one")
+    assert status == 200 and [t["status"] for t in listed["data"]] == ["draft"]
+
+    # A broken document changes nothing and names line and field.
+    before = db_value(server, "SELECT count(*) FROM template_versions")
+    broken = renamed.replace("{{contact.name}}", "{{contact.vorname}}").replace(
+        "imported-one", "never-stored")
+    status, _, page = s1.post("/templates/import", {"csrf": csrf, "format": "yaml",
+                                                    "text": broken})
+    assert status == 422
+    error = text_of(re.search(r'id="import-error">(.*?)</p>', page, re.S).group(1))
+    assert "templates[0].variants[0].text" in error and "line " in error, error
+    assert "contact.vorname" in error
+    assert "{{contact.vorname}}" in htmllib.unescape(page)  # the text is kept
+    assert db_value(server, "SELECT count(*) FROM template_versions") == before
+
+    # As a file (multipart), in JSON.
+    status, _, doc = s1.get("/api/v1/templates/export?format=json")
+    body, ctype = multipart({"csrf": (None, csrf), "format": (None, "json"),
+                             "file": ("t.json", doc.replace("export-me", "from-file"))})
+    status, _, raw = raw_request(server.port, "POST", "/templates/import", body,
+                                 {"Cookie": "%s=%s" % (COOKIE, s1.cookie),
+                                  "Content-Type": ctype})
+    page = raw.decode("utf-8", "replace")
+    assert status == 200, text_of(page)[:1500]
+    assert re.search(r'class="import-created"><li>from-file</li>', page)
+
+    # Agents neither see nor use the import.
+    status, _, _ = agent.get("/templates/import")
     assert status == 403
