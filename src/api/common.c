@@ -64,3 +64,20 @@ void api_scope(const http_request *req, inbox_scope *out)
 	out->agent_user_id = p->role == ROLE_AGENT ? p->user_id : 0;
 	out->channel_id = p->channel_id;
 }
+
+ct_err api_body_object(http_request *req, http_response *res, int optional, json_t **out)
+{
+	size_t len = 0;
+	http_body(req, &len);
+	*out = NULL;
+	if (optional && !len)
+		return CT_OK;
+	if (http_body_json(req, res, out) != CT_OK)
+		return CT_ERR_INVALID;
+	if (json_is_object(*out))
+		return CT_OK;
+	json_decref(*out);
+	*out = NULL;
+	http_error(res, CT_ERR_INVALID, "the body must be a JSON object", NULL, -1);
+	return CT_ERR_INVALID;
+}

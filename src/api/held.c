@@ -30,24 +30,6 @@ static ct_err read_held(http_request *req, http_response *res, int64_t id, json_
 	return err;
 }
 
-/* The body as a JSON object (absent: NULL), or answer 400/422. */
-static ct_err optional_object(http_request *req, http_response *res, json_t **out)
-{
-	size_t len = 0;
-	http_body(req, &len);
-	*out = NULL;
-	if (!len)
-		return CT_OK;
-	if (http_body_json(req, res, out) != CT_OK)
-		return CT_ERR_INVALID;
-	if (json_is_object(*out))
-		return CT_OK;
-	json_decref(*out);
-	*out = NULL;
-	http_error(res, CT_ERR_INVALID, "the body must be a JSON object", NULL, -1);
-	return CT_ERR_INVALID;
-}
-
 /* The held replies in the caller's scope in one state (pending by default). */
 void api_held_list(http_request *req, http_response *res)
 {
@@ -107,7 +89,7 @@ void api_held_approve(http_request *req, http_response *res)
 		return;
 	int64_t conversation = json_integer_value(json_object_get(held, "conversation_id"));
 	json_decref(held);
-	if (optional_object(req, res, &body) != CT_OK)
+	if (api_body_object(req, res, 1, &body) != CT_OK)
 		return;
 	json_t *text = json_object_get(body, "text");
 	if (text && !json_is_null(text) && !json_is_string(text)) {
@@ -141,7 +123,7 @@ void api_held_reject(http_request *req, http_response *res)
 		return;
 	int64_t conversation = json_integer_value(json_object_get(held, "conversation_id"));
 	json_decref(held);
-	if (optional_object(req, res, &body) != CT_OK)
+	if (api_body_object(req, res, 1, &body) != CT_OK)
 		return;
 	app *a = http_app(req);
 	actor who;

@@ -42,19 +42,6 @@ static void answer_template(http_request *req, http_response *res, int status, i
 		http_json(res, status, t);
 }
 
-/* The body as a JSON object into *out (the caller's), or answer 400/422. */
-static ct_err body_object(http_request *req, http_response *res, json_t **out)
-{
-	if (http_body_json(req, res, out) != CT_OK)
-		return CT_ERR_INVALID;
-	if (json_is_object(*out))
-		return CT_OK;
-	json_decref(*out);
-	*out = NULL;
-	http_error(res, CT_ERR_INVALID, "the body must be a JSON object", NULL, -1);
-	return CT_ERR_INVALID;
-}
-
 /* The templates by name, filtered by the query (status, intent, language,
  * q, review=1); retired ones only with status=retired. */
 void api_templates_list(http_request *req, http_response *res)
@@ -96,7 +83,7 @@ void api_templates_list(http_request *req, http_response *res)
 void api_templates_create(http_request *req, http_response *res)
 {
 	json_t *body = NULL;
-	if (body_object(req, res, &body) != CT_OK)
+	if (api_body_object(req, res, 0, &body) != CT_OK)
 		return;
 	app *a = http_app(req);
 	actor who;
@@ -124,7 +111,7 @@ void api_template_patch(http_request *req, http_response *res)
 {
 	int64_t id = api_path_id(req, res, "template");
 	json_t *body = NULL;
-	if (!id || body_object(req, res, &body) != CT_OK)
+	if (!id || api_body_object(req, res, 0, &body) != CT_OK)
 		return;
 	app *a = http_app(req);
 	actor who;
@@ -247,9 +234,7 @@ static void workflow_route(http_request *req, http_response *res, step s)
 	if (!id)
 		return;
 	json_t *body = NULL;
-	size_t len = 0;
-	http_body(req, &len);
-	if (len && body_object(req, res, &body) != CT_OK)
+	if (api_body_object(req, res, 1, &body) != CT_OK)
 		return;
 	ct_err err = take_step(req, res, s, id, body);
 	json_decref(body);
@@ -355,7 +340,7 @@ void api_template_preview(http_request *req, http_response *res)
 {
 	int64_t id = api_path_id(req, res, "template");
 	json_t *body = NULL;
-	if (!id || body_object(req, res, &body) != CT_OK)
+	if (!id || api_body_object(req, res, 0, &body) != CT_OK)
 		return;
 	app *a = http_app(req);
 	template_env env;
