@@ -226,6 +226,28 @@ suite_integration() {
 	return 0
 }
 
+# fakes: the fake services of tests/fakes (Mastodon, X, Meta, Telegram, the
+# webhook receiver) tested on their own, so that a connector test that fails
+# points at the connector and not at a fake that drifted from the documented API.
+suite_fakes() {
+	local start log xml
+	start=$(now)
+	log="$OUT/fakes.log"
+	xml="$OUT/fakes.xml"
+	timeout -k 30 600 "$PYTHON" -m pytest tests/fakes -q -p no:cacheprovider \
+		--junitxml="$xml" </dev/null >"$log" 2>&1
+	local rc=$? p f s note=""
+	read -r p f s <<<"$(junit_counts "$xml")"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		note="pytest exit status $rc"
+	fi
+	[ "$f" -gt 0 ] && note="${note:+$note, }see $log"
+	record "fakes" "$p" "$f" "$s" "$start" "$note"
+	[ "$f" -gt 0 ] && show_tail "$log"
+	return 0
+}
+
 # node_junit: true when this node has the junit test reporter (Node >= 20.10).
 node_junit() {
 	local v major minor
@@ -404,6 +426,7 @@ suite_build_asan
 suite_unit "unit" "$B_GCC"
 suite_unit "unit asan" "$B_ASAN" SAN=1
 suite_integration "integration" "$B_GCC/cluetrain"
+suite_fakes
 suite_e2e "browser (chromium)" "$B_GCC/cluetrain"
 suite_integration "integration asan" "$B_ASAN/cluetrain" "${ASAN_ENV[@]}"
 suite_pg_start
