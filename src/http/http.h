@@ -72,6 +72,10 @@ const char *http_param(const http_request *req, int i);
 /* Path parameter i as a positive integer id; 0 when it is not one. */
 int64_t http_param_id(const http_request *req, int i);
 
+/* Text (a path segment, a query or form value) as a positive id: digits
+ * only; 0 when NULL, empty, anything else, or too large. */
+int64_t http_parse_id(const char *s);
+
 /* A query-string argument, or NULL. */
 const char *http_query(const http_request *req, const char *name);
 

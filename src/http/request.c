@@ -38,7 +38,11 @@ const char *http_param(const http_request *req, int i)
 
 int64_t http_param_id(const http_request *req, int i)
 {
-	const char *s = http_param(req, i);
+	return http_parse_id(http_param(req, i));
+}
+
+int64_t http_parse_id(const char *s)
+{
 	if (!s || !*s)
 		return 0;
 	int64_t v = 0;

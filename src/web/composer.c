@@ -121,22 +121,13 @@ static json_t *find_suggestion(json_t *list, int64_t tid)
 	return NULL;
 }
 
-/* The template to insert from ?template= (0: none). */
-static int64_t asked_template(web_page *p)
-{
-	const char *v = http_query(p->req, "template");
-	char *end = NULL;
-	long long id = v ? strtoll(v, &end, 10) : 0;
-	return v && end && *end == '\0' && id > 0 ? id : 0;
-}
-
 void web_composer(web_page *p, int64_t id, json_t *conv, const web_draft *draft)
 {
 	json_t *contact = json_object_get(conv, "contact");
 	const char *name = json_string_value(json_object_get(contact, "name"));
 	const char *kind =
 		json_string_value(json_object_get(json_object_get(conv, "channel"), "kind"));
-	int64_t ask = draft && draft->text ? 0 : asked_template(p);
+	int64_t ask = draft && draft->text ? 0 : http_parse_id(http_query(p->req, "template"));
 	json_t *list = suggestions(p, id, ask ? SUGGEST_SEARCH : SUGGESTIONS);
 	web_draft d = draft ? *draft : (web_draft){0};
 	json_t *chosen = ask ? find_suggestion(list, ask) : NULL;
@@ -204,7 +195,7 @@ void web_conversation_compose(http_request *req, http_response *res)
 	if (!p.partial) {
 		char to[96];
 		snprintf(to, sizeof(to), "/inbox/c/%lld?template=%lld", (long long)id,
-			 (long long)asked_template(&p));
+			 (long long)http_parse_id(http_query(p.req, "template")));
 		web_go(&p, to);
 		return;
 	}

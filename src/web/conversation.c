@@ -515,15 +515,6 @@ static void answer_action(web_page *p, int64_t id, ct_err err, const web_draft *
 	html_free(&p->h);
 }
 
-/* The template_id field: 0 when empty or not a number. */
-static int64_t form_template_id(http_request *req)
-{
-	const char *v = http_form(req, "template_id");
-	char *end = NULL;
-	long long id = v && *v ? strtoll(v, &end, 10) : 0;
-	return end && *end == '\0' && id > 0 ? id : 0;
-}
-
 /* What to tell the agent about a refused reply (plain text) into out. */
 static void reply_error(ct_err err, const err_detail *d, const char *text, char *out, size_t size)
 {
@@ -557,7 +548,7 @@ void web_conversation_reply(http_request *req, http_response *res)
 	web_actor(&p, &who);
 	web_scope(p.who, &scope);
 	char *text = web_text_lf(http_form(req, "text"));
-	int64_t template_id = form_template_id(req);
+	int64_t template_id = http_parse_id(http_form(req, "template_id"));
 	web_tenv t;
 	web_template_env(&p, &t);
 	inbox_reply_input in = {.text = text,
@@ -604,7 +595,7 @@ void web_conversation_note(http_request *req, http_response *res)
 	if (!err)
 		inbox_publish(p.a->events, "message.created", id, message_id);
 	web_draft draft = {.text = text,
-			   .template_id = form_template_id(req),
+			   .template_id = http_parse_id(http_form(req, "template_id")),
 			   .error = err == CT_ERR_INVALID ? _("Write something first.")
 							  : _("That did not work. Try again.")};
 	answer_action(&p, id, err, err ? &draft : NULL, 0);

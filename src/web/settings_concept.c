@@ -378,15 +378,6 @@ void web_settings_concept_activate(http_request *req, http_response *res)
 	concept_errors_free(&errs);
 }
 
-/* A version id from the query key name; 0 when absent or not a number. */
-static int64_t query_version(web_page *p, const char *name)
-{
-	const char *v = http_query(p->req, name);
-	char *end = NULL;
-	long long id = v ? strtoll(v, &end, 10) : 0;
-	return v && end && *end == '\0' && id > 0 ? id : 0;
-}
-
 /* A <select> of the versions named name with selected chosen. */
 static void version_select(web_page *p, const char *name, const char *label, json_t *versions,
 			   int64_t selected)
@@ -415,7 +406,8 @@ void web_settings_concept_diff(http_request *req, http_response *res)
 {
 	web_page p;
 	web_begin(&p, req, res);
-	int64_t from = query_version(&p, "from"), to = query_version(&p, "to");
+	int64_t from = http_parse_id(http_query(p.req, "from")),
+		to = http_parse_id(http_query(p.req, "to"));
 	json_t *versions = NULL;
 	buf out;
 	buf_init(&out, (size_t)8 << 20);

@@ -159,15 +159,6 @@ static void history(web_page *p, json_t *tpl)
 	web_table_close(p);
 }
 
-/* A version number from the query key name; 0 when absent or bad. */
-static int64_t query_number(web_page *p, const char *name)
-{
-	const char *v = http_query(p->req, name);
-	char *end = NULL;
-	long long n = v ? strtoll(v, &end, 10) : 0;
-	return v && end && *end == '\0' && n > 0 ? n : 0;
-}
-
 /* A <select> of the version numbers. */
 static void number_select(web_page *p, const char *name, const char *label, json_t *versions,
 			  int64_t selected)
@@ -194,7 +185,8 @@ static void compare(web_page *p, json_t *tpl)
 {
 	int64_t id = json_integer_value(json_object_get(tpl, "id"));
 	json_t *versions = json_object_get(tpl, "versions");
-	int64_t from = query_number(p, "from"), to = query_number(p, "to");
+	int64_t from = http_parse_id(http_query(p->req, "from")),
+		to = http_parse_id(http_query(p->req, "to"));
 	size_t n = json_array_size(versions);
 	html_printf(&p->h,
 		    "<section id=\"compare\" aria-labelledby=\"compare-h\"><h2 id=\"compare-h\">%s"
