@@ -77,6 +77,24 @@ ct_err inbox_held_list(store_conn *c, const inbox_scope *scope, const char *stat
 	return err;
 }
 
+ct_err inbox_held_pending_count(store_conn *c, const inbox_scope *scope, int64_t *n)
+{
+	*n = 0;
+	buf sql;
+	buf_init(&sql, 1024);
+	query_binds b = {0};
+	buf_puts(&sql, "SELECT count(*) FROM held_replies h JOIN conversations c"
+		       " ON c.id = h.conversation_id WHERE h.state = 'pending'");
+	query_scope qs = query_scope_bind(scope, &b);
+	query_scope_where(&qs, &sql);
+	store_stmt *st = store_prepare(c, buf_cstr(&sql));
+	buf_free(&sql);
+	if (!st)
+		return CT_ERR_STORE;
+	query_bind_all(st, &b);
+	return store_one_int(st, n);
+}
+
 ct_err inbox_held_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out)
 {
 	*out = NULL;

@@ -116,6 +116,10 @@ ct_err inbox_held_list(store_conn *c, const inbox_scope *scope, const char *stat
 		       json_t **out);
 ct_err inbox_held_get(store_conn *c, const inbox_scope *scope, int64_t id, json_t **out);
 
+/* How many held replies in scope wait for a decision, into *n (for the
+ * navigation's badge: a count, not the list). */
+ct_err inbox_held_pending_count(store_conn *c, const inbox_scope *scope, int64_t *n);
+
 /*
  * Approve held reply id, with text (NULL: as written; else the approver's
  * edit, checked as a reply is): it becomes an outbound message by its

@@ -26,13 +26,11 @@ int web_held_pending_count(web_page *p)
 {
 	inbox_scope scope;
 	web_scope(p->who, &scope);
-	json_t *list = NULL;
+	int64_t n = 0;
 	store_conn *c = store_reader_acquire(p->a->store);
-	ct_err err = inbox_held_list(c, &scope, "pending", QUEUE_MAX, &list);
+	ct_err err = inbox_held_pending_count(c, &scope, &n);
 	store_reader_release(p->a->store, c);
-	int n = err ? 0 : (int)json_array_size(list);
-	json_decref(list);
-	return n;
+	return err ? 0 : (int)n;
 }
 
 /* The confirmation after a redirect back (?done=...). */

@@ -52,16 +52,25 @@ int64_t web_user_id(const web_page *p)
 	return p->who->user_id;
 }
 
-/* One entry of the main navigation; shortcut (may be NULL) is announced. */
-static void nav_link(web_page *p, const char *href, const char *label, const char *key,
-		     const char *active, const char *shortcut)
+/* The opening tag of a navigation entry (current when key is active);
+ * shortcut (may be NULL) is announced. */
+static void nav_link_open(web_page *p, const char *href, const char *key, const char *active,
+			  const char *shortcut)
 {
 	html_printf(&p->h, "<a href=\"%s\"", href);
 	if (active && strcmp(active, key) == 0)
 		html_printf(&p->h, " aria-current=\"page\"");
 	if (shortcut)
 		html_printf(&p->h, " aria-keyshortcuts=\"%s\"", shortcut);
-	html_printf(&p->h, ">%s</a>", label);
+	html_printf(&p->h, ">");
+}
+
+/* One entry of the main navigation. */
+static void nav_link(web_page *p, const char *href, const char *label, const char *key,
+		     const char *active, const char *shortcut)
+{
+	nav_link_open(p, href, key, active, shortcut);
+	html_printf(&p->h, "%s</a>", label);
 }
 
 /* The approval queue with the number of held replies waiting (for
@@ -69,10 +78,8 @@ static void nav_link(web_page *p, const char *href, const char *label, const cha
 static void approvals_link(web_page *p, const char *active)
 {
 	int n = web_held_pending_count(p);
-	html_printf(&p->h, "<a href=\"/approvals\"");
-	if (active && strcmp(active, "approvals") == 0)
-		html_printf(&p->h, " aria-current=\"page\"");
-	html_printf(&p->h, ">%s", _("Approvals"));
+	nav_link_open(p, "/approvals", "approvals", active, NULL);
+	html_printf(&p->h, "%s", _("Approvals"));
 	if (n) {
 		char label[80];
 		snprintf(label, sizeof(label),
