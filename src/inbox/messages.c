@@ -50,10 +50,9 @@ static const char SQL_TOUCH_REPLY[] =
 	" first_response_at = coalesce(first_response_at, $2),"
 	" next_response_at = CASE WHEN waiting_since IS NULL THEN next_response_at ELSE $2 END,"
 	" waiting_since = NULL, next_response_due_at = NULL WHERE id = $1";
-/* An automatic reply is no response of the team: the SLA clock runs on. */
-static const char SQL_TOUCH_AUTO[] =
-	"UPDATE conversations SET message_count = message_count + 1 WHERE id = $1";
-static const char SQL_TOUCH_NOTE[] =
+/* A note, or an automatic reply (no response of the team: the SLA clock
+ * runs on), only counts. */
+static const char SQL_COUNT_MESSAGE[] =
 	"UPDATE conversations SET message_count = message_count + 1 WHERE id = $1";
 static const char SQL_MESSAGE_BY_ID[] =
 	"SELECT " MESSAGE_COLUMNS " FROM messages m WHERE m.id = $1";
@@ -204,7 +203,7 @@ ct_err inbox_queue_auto_reply(store_conn *c, int64_t conversation_id, const char
 			    .template_version = tpl ? tpl->version : 0};
 	if (!err)
 		err = outbound_insert(c, &row, message_id);
-	if (!err && (st = store_prepare(c, SQL_TOUCH_AUTO))) {
+	if (!err && (st = store_prepare(c, SQL_COUNT_MESSAGE))) {
 		store_bind_int(st, 1, conversation_id);
 		err = store_run(st);
 	}
@@ -347,7 +346,7 @@ static ct_err insert_message(store_conn *c, outbound_ctx *x, const conversation_
 	if (reply) {
 		err = outbound_touch_reply(c, x->conversation_id, now, x->text);
 	} else {
-		store_stmt *st = store_prepare(c, SQL_TOUCH_NOTE);
+		store_stmt *st = store_prepare(c, SQL_COUNT_MESSAGE);
 		if (!st)
 			return CT_ERR_STORE;
 		store_bind_int(st, 1, x->conversation_id);
