@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "api/common.h"
 #include "app.h"
+#include "templates/templates.h"
 #include "triage/replay.h"
 #include "triage/versions.h"
 
@@ -180,7 +181,7 @@ void api_concept_add(http_request *req, http_response *res)
 		concept_errors errs = {0};
 		ct_err err = concept_version_add(a->store, &a->triage, &who, source, strlen(source),
 						 json_is_true(json_object_get(body, "activate")),
-						 &id, &errs);
+						 template_grace_ms(&a->cfg), &id, &errs);
 		answer_write(req, res, err, id, &errs, 201);
 		concept_errors_free(&errs);
 	}
@@ -196,7 +197,8 @@ void api_concept_activate(http_request *req, http_response *res)
 	actor who;
 	api_actor(req, &who);
 	concept_errors errs = {0};
-	ct_err err = concept_version_activate(a->store, &a->triage, &who, id, &errs);
+	ct_err err = concept_version_activate(a->store, &a->triage, &who, id,
+					      template_grace_ms(&a->cfg), &errs);
 	answer_write(req, res, err, id, &errs, 200);
 	concept_errors_free(&errs);
 }

@@ -10,6 +10,7 @@
 #include "inbox/inbox.h"
 #include "ingest/ingest.h"
 #include "jobs/jobs.h"
+#include "templates/templates.h"
 
 static json_t *results_json(const ingest_batch *b)
 {
@@ -37,8 +38,7 @@ void api_messages_ingest(http_request *req, http_response *res)
 			      .triage = triage_active_get(&a->triage, a->store, 0),
 			      .reply_attempts = (int)a->cfg.jobs_max_attempts,
 			      .auto_reply_author = a->cfg.org_name,
-			      .template_grace_ms =
-				      a->cfg.templates_review_grace_days * 24 * 3600 * 1000};
+			      .template_grace_ms = template_grace_ms(&a->cfg)};
 	ingest_batch b;
 	ct_err err = ingest_parse(body, &lim, time_now_ms(), &b);
 	if (!err)

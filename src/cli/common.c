@@ -75,7 +75,6 @@ int cli_open_app(const char *data_dir, int create, app *a)
 	}
 	a->events = events_new();
 	triage_active_init(&a->triage);
-	a->triage.template_grace_ms = a->cfg.templates_review_grace_days * 24 * 3600 * 1000;
 	rc = CLI_OK;
 out:
 	buf_free(&msg);

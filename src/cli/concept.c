@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "core/i18n.h"
 #include "core/timeutil.h"
+#include "templates/templates.h"
 #include "triage/versions.h"
 
 static const actor cli_actor = {"cli", 0, 0, NULL};
@@ -110,7 +111,8 @@ static int activate(app *a, const char *file)
 		return CLI_FAILED;
 	int64_t id = 0;
 	concept_errors errs = {0};
-	ct_err err = concept_version_add(a->store, NULL, &cli_actor, text, len, 1, &id, &errs);
+	ct_err err = concept_version_add(a->store, NULL, &cli_actor, text, len, 1,
+					 template_grace_ms(&a->cfg), &id, &errs);
 	free(text);
 	if (err == CT_ERR_INVALID)
 		cli_print_concept_errors(&errs, file);

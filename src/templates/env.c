@@ -23,7 +23,12 @@ void template_env_from_app(struct app *a, template_env *env, struct triage_engin
 	env->org_name = a->cfg.org_name;
 	env->concept = e ? triage_engine_concept(e) : NULL;
 	env->now = time_now_ms();
-	env->grace_ms = a->cfg.templates_review_grace_days * TEMPLATE_DAY_MS;
+	env->grace_ms = template_grace_ms(&a->cfg);
+}
+
+int64_t template_grace_ms(const struct config *cfg)
+{
+	return cfg->templates_review_grace_days * TEMPLATE_DAY_MS;
 }
 
 /* Drop the engine of template_env_from_app; env no longer names a concept. */

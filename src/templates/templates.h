@@ -256,6 +256,14 @@ ct_err template_choose(store_conn *c, const template_env *env, int64_t id, const
 		       err_detail *d);
 
 /*
+ * Whether the template called name may be used now: CT_OK;
+ * CT_ERR_NOT_FOUND when there is none; CT_ERR_CONFLICT with the reason in
+ * d->message ("retired", "not approved", "review expired on YYYY-MM-DD").
+ * The one rule template_choose, suggestions and concept activation share.
+ */
+ct_err template_usable(store_conn *c, const template_env *env, const char *name, err_detail *d);
+
+/*
  * Suggestions for a reply in conversation_id by agent_user_id: the usable
  * templates with a variant in the conversation's language (any channel
  * fitting its channel kind), best first: those whose intents hold the
@@ -318,7 +326,12 @@ ct_err template_import(store *s, const actor *who, const char *format, const cha
 /* ---- The environment of a running server (env.c) ------------------------- */
 
 struct app;
+struct config;
 struct triage_engine;
+
+/* templates.review_grace_days of cfg in ms: how long a template past its
+ * review date may still be used. */
+int64_t template_grace_ms(const struct config *cfg);
 
 /*
  * env from the app: org_name = cfg.org_name, concept = the active concept,

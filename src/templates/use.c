@@ -372,6 +372,21 @@ static ct_err stored_load(store_conn *c, int64_t id, const char *name, stored_te
 	return err;
 }
 
+ct_err template_usable(store_conn *c, const template_env *env, const char *name, err_detail *d)
+{
+	stored_template t;
+	ct_err err = stored_load(c, 0, name, &t);
+	if (err == CT_ERR_NOT_FOUND)
+		return refuse(d, err, "template", "no such template");
+	char why[64];
+	const char *reason =
+		err ? NULL : unusable(t.status, t.approved, t.due, env, why, sizeof(why));
+	json_decref(t.variants);
+	if (reason)
+		return refuse(d, CT_ERR_CONFLICT, "template", reason);
+	return err;
+}
+
 ct_err template_choose(store_conn *c, const template_env *env, int64_t id, const char *name,
 		       const char *language, const char *channel_kind, template_choice *out,
 		       err_detail *d)

@@ -13,6 +13,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "templates/templates.h"
 #include "triage/versions.h"
 
 static const char SQL_NEWEST[] =
@@ -28,12 +29,7 @@ static const char SQL_SET_ACTIVE[] =
 	" activated_at = $2, activated_by = $3";
 static const char SQL_STAMP[] = "UPDATE concept_versions SET activated_at = $2 WHERE id = $1";
 static const char SQL_TEAM[] = "SELECT id FROM teams WHERE name = $1";
-static const char SQL_TEMPLATE_STATE[] =
-	"SELECT status, approved_version IS NOT NULL, coalesce(review_due_at, 0) FROM templates"
-	" WHERE name = $1";
 
-#define DAY_MS (24LL * 3600 * 1000)
-#define GRACE_DAYS_DEFAULT 14 /* templates.review_grace_days when live is not known */
 static const char SQL_LIST[] =
 	"SELECT v.id, v.name, v.checksum, v.created_at, v.created_by, v.activated_at,"
 	" CASE WHEN a.version_id = v.id THEN 1 ELSE 0 END FROM concept_versions v"
@@ -76,30 +72,25 @@ static ct_err check_teams(store_conn *c, const concept *k, concept_errors *errs)
 }
 
 /* Why the template called name may not be sent automatically now (a
- * message format with one %s for the name), or NULL when it may. */
+ * message format with one %s for the name), or NULL when it may; the rule
+ * is template_usable's. */
 static const char *template_problem(store_conn *c, const char *name, int64_t grace_ms, ct_err *err)
 {
-	*err = CT_OK;
-	store_stmt *st = store_prepare(c, SQL_TEMPLATE_STATE);
-	if (!st) {
-		*err = CT_ERR_STORE;
-		return NULL;
+	template_env env = {.now = time_now_ms(), .grace_ms = grace_ms};
+	err_detail d = {.index = -1};
+	*err = template_usable(c, &env, name, &d);
+	if (*err == CT_ERR_NOT_FOUND) {
+		*err = CT_OK;
+		return "template '%.100s' does not exist";
 	}
-	store_bind_text(st, 1, name);
-	int rc = store_step(st);
-	const char *why = NULL;
-	if (rc == STORE_DONE)
-		why = "template '%.100s' does not exist";
-	else if (rc != STORE_ROW)
-		*err = store_stmt_error(st);
-	else if (strcmp(store_col_text(st, 0), "retired") == 0)
-		why = "template '%.100s' is retired";
-	else if (!store_col_int(st, 1))
-		why = "template '%.100s' is not approved";
-	else if (store_col_int(st, 2) + grace_ms <= time_now_ms())
-		why = "template '%.100s' is past its review; confirm or approve it again";
-	store_reset(st);
-	return why;
+	if (*err != CT_ERR_CONFLICT)
+		return NULL;
+	*err = CT_OK;
+	if (strcmp(d.message, "retired") == 0)
+		return "template '%.100s' is retired";
+	if (strcmp(d.message, "not approved") == 0)
+		return "template '%.100s' is not approved";
+	return "template '%.100s' is past its review; confirm or approve it again";
 }
 
 /* Every template the automatic replies of k name must be usable now. */
@@ -272,17 +263,11 @@ static ct_err write_activate(store_conn *c, void *arg)
 	return activate_version(c, x->who, x->id, x->grace_ms, x->errs);
 }
 
-/* The grace period of templates past their review, as live knows it. */
-static int64_t grace_of(const triage_active *live)
-{
-	return live && live->template_grace_ms >= 0 ? live->template_grace_ms
-						    : GRACE_DAYS_DEFAULT * DAY_MS;
-}
-
 ct_err concept_version_add(store *s, triage_active *live, const actor *who, const char *source,
-			   size_t len, int activate, int64_t *id, concept_errors *errs)
+			   size_t len, int activate, int64_t template_grace_ms, int64_t *id,
+			   concept_errors *errs)
 {
-	version_write x = {who, source, len, activate, 0, errs, grace_of(live)};
+	version_write x = {who, source, len, activate, 0, errs, template_grace_ms};
 	ct_err err = store_write(s, write_add, &x);
 	*id = x.id;
 	if (!err && activate && live)
@@ -291,9 +276,9 @@ ct_err concept_version_add(store *s, triage_active *live, const actor *who, cons
 }
 
 ct_err concept_version_activate(store *s, triage_active *live, const actor *who, int64_t id,
-				concept_errors *errs)
+				int64_t template_grace_ms, concept_errors *errs)
 {
-	version_write x = {who, NULL, 0, 1, id, errs, grace_of(live)};
+	version_write x = {who, NULL, 0, 1, id, errs, template_grace_ms};
 	ct_err err = store_write(s, write_activate, &x);
 	if (!err && live)
 		triage_engine_unref(triage_active_get(live, s, 1));
@@ -448,7 +433,6 @@ void concept_errors_print(const concept_errors *errs, const char *file, buf *out
 void triage_active_init(triage_active *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->template_grace_ms = -1; /* the default until the app sets it */
 	pthread_mutex_init(&t->lock, NULL);
 }
 

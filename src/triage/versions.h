@@ -42,16 +42,19 @@ typedef struct triage_active triage_active;
  * live (may be NULL) so that this process triages with it at once.
  * CT_ERR_INVALID with errs filled (owned by the caller, start it as {0})
  * when the concept is invalid or names a team the installation does not
- * have: nothing is stored, the running concept stays.
+ * have, or (on activation) an automatic reply's template that may not be
+ * used (template_usable, with template_grace_ms: templates.review_grace_days
+ * in ms, see template_grace_ms): nothing is stored, the running concept stays.
  */
 ct_err concept_version_add(store *s, triage_active *live, const actor *who, const char *source,
-			   size_t len, int activate, int64_t *id, concept_errors *errs);
+			   size_t len, int activate, int64_t template_grace_ms, int64_t *id,
+			   concept_errors *errs);
 
 /* Make stored version id the active one (audited) and reload live (may be
  * NULL). CT_ERR_NOT_FOUND; CT_ERR_INVALID (errs filled) when it no longer
- * parses or names a missing team. */
+ * parses, names a missing team or a template that may not be used. */
 ct_err concept_version_activate(store *s, triage_active *live, const actor *who, int64_t id,
-				concept_errors *errs);
+				int64_t template_grace_ms, concept_errors *errs);
 
 /* The versions, newest first: [{"id", "name", "checksum", "created_at",
  * "created_by", "activated_at", "active"}]. */
@@ -79,9 +82,6 @@ struct triage_active {
 	triage_engine *engine; /* NULL: no concept active */
 	int64_t version_id;
 	int64_t checked_ms; /* when the database was last asked */
-	/* templates.review_grace_days in ms, for checking the templates a
-	 * concept names when it is activated; -1 (after init): 14 days */
-	int64_t template_grace_ms;
 };
 
 void triage_active_init(triage_active *t);

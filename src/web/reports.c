@@ -179,7 +179,7 @@ void web_report_templates(http_request *req, http_response *res)
 	int64_t now = time_now_ms();
 	json_t *report = NULL;
 	store_conn *c = store_reader_acquire(p.a->store);
-	ct_err err = template_report(c, now - days * DAY_MS, now, now, web_template_grace_ms(&p),
+	ct_err err = template_report(c, now - days * DAY_MS, now, now, template_grace_ms(&p.a->cfg),
 				     &report);
 	store_reader_release(p.a->store, c);
 	if (err) {

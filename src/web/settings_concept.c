@@ -27,6 +27,7 @@
 
 #include "app.h"
 #include "core/i18n.h"
+#include "templates/templates.h"
 #include "triage/versions.h"
 #include "web/pages.h"
 
@@ -341,7 +342,7 @@ void web_settings_concept_save(http_request *req, http_response *res)
 	int64_t id = 0;
 	concept_errors errs = {0};
 	ct_err err = concept_version_add(p.a->store, &p.a->triage, &who, source, strlen(source), 1,
-					 &id, &errs);
+					 template_grace_ms(&p.a->cfg), &id, &errs);
 	if (err == CT_ERR_INVALID) {
 		concept_view view = {.draft = source, .errs = &errs};
 		concept_page(&p, 422, &view);
@@ -363,7 +364,8 @@ void web_settings_concept_activate(http_request *req, http_response *res)
 	web_actor(&p, &who);
 	int64_t id = http_param_id(req, 0);
 	concept_errors errs = {0};
-	ct_err err = id ? concept_version_activate(p.a->store, &p.a->triage, &who, id, &errs)
+	ct_err err = id ? concept_version_activate(p.a->store, &p.a->triage, &who, id,
+						   template_grace_ms(&p.a->cfg), &errs)
 			: CT_ERR_NOT_FOUND;
 	if (err == CT_ERR_NOT_FOUND) {
 		web_error(&p, 404, _("There is no such version."));

@@ -21,11 +21,6 @@ const char *const web_template_channels[] = {"any",      "email",    "x",       
 					     "mastodon", "facebook", "instagram", "whatsapp",
 					     "telegram", "web",      "api",       NULL};
 
-int64_t web_template_grace_ms(const web_page *p)
-{
-	return p->a->cfg.templates_review_grace_days * TEMPLATE_DAY_MS;
-}
-
 /* template_env_from_app builds it (the API does the same); the engine is
  * a reference held until release (the caller's). */
 void web_template_env(web_page *p, web_tenv *t)
@@ -186,7 +181,7 @@ static void read_filter(web_page *p, template_filter *f)
 	v = http_query(p->req, "review");
 	f->review = v && strcmp(v, "1") == 0;
 	f->now = time_now_ms();
-	f->grace_ms = web_template_grace_ms(p);
+	f->grace_ms = template_grace_ms(&p->a->cfg);
 }
 
 /* The filter form (a GET form, so the list can be bookmarked). */

@@ -403,7 +403,8 @@ void web_template_page(web_page *p, int64_t id, const web_template_view *view, i
 	json_t *tpl = NULL;
 	if (id) {
 		store_conn *c = store_reader_acquire(p->a->store);
-		ct_err err = template_get(c, id, time_now_ms(), web_template_grace_ms(p), &tpl);
+		ct_err err =
+			template_get(c, id, time_now_ms(), template_grace_ms(&p->a->cfg), &tpl);
 		store_reader_release(p->a->store, c);
 		if (err == CT_ERR_NOT_FOUND) {
 			web_error(p, 404, _("There is no such template."));

@@ -30,9 +30,6 @@ typedef struct web_tenv {
 void web_template_env(web_page *p, web_tenv *t);
 void web_template_env_release(web_tenv *t);
 
-/* templates.review_grace_days in ms. */
-int64_t web_template_grace_ms(const web_page *p);
-
 /* "Draft", "In review", ... for a template or version state; "OK",
  * "Due", "Expired" for a review state. Static or gettext storage. */
 const char *web_template_status_label(const char *status);
