@@ -233,17 +233,15 @@ static int has_reply(const concept *k, const concept_auto_reply *a, const char *
 static ct_err render_template(store_conn *c, const template_env *env, const triage_apply_input *in,
 			      const template_choice *choice, buf *out)
 {
-	json_t *values = NULL, *missing = json_array();
+	json_t *values = NULL;
 	ct_err err = template_values(c, env, in->conversation_id, 0, &values);
 	if (!err) {
-		buf first;
-		buf_init(&first, INBOX_TEXT_MAX);
-		template_render(buf_cstr(&choice->text), values, &first, missing);
-		buf_free(&first);
-		size_t i;
-		json_t *name;
-		json_array_foreach(missing, i, name)
-			json_object_set_new(values, json_string_value(name), json_string(UNFILLED));
+		for (const char *const *v = template_variables; *v; v++) {
+			json_t *have = json_object_get(values, *v);
+			if (!have || json_is_null(have) ||
+			    (json_is_string(have) && !json_string_length(have)))
+				json_object_set_new(values, *v, json_string(UNFILLED));
+		}
 		buf filled;
 		buf_init(&filled, INBOX_TEXT_MAX);
 		template_render(buf_cstr(&choice->text), values, &filled, NULL);
@@ -253,7 +251,6 @@ static ct_err render_template(store_conn *c, const template_env *env, const tria
 		buf_free(&filled);
 	}
 	json_decref(values);
-	json_decref(missing);
 	return err;
 }
 

@@ -406,3 +406,18 @@ def test_an_expired_template_sends_no_automatic_reply(server, api, setup):
 """))
     assert errors[0]["field"] == "auto_replies.first_contact.template"
     assert "review" in errors[0]["message"]
+
+
+def test_an_automatic_reply_leaves_out_variables_without_a_value(server, api, setup):
+    # incident.* has no value until outage incidents exist: left out, never
+    # sent as "{{incident.status}}"
+    make_template(setup["s1"], setup["s2"], "nachts3",
+                  text="Wir sind bald wieder da.{{incident.status}} Ihr {{organisation.name}}",
+                  intents=())
+    hours, _ = closed_today()
+    activate(api, concept_yaml(office_hours=hours, extra="""auto_replies:
+  after_hours: {template: nachts3}
+"""))
+    cid = conversation(api, "lo1", "Frage zum Abschlag", author="ohne")
+    [auto] = outbound(api, cid)
+    assert auto["text"] == "Wir sind bald wieder da. Ihr cluetrain"
