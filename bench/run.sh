@@ -330,7 +330,8 @@ say "building the bare loop"
 BARE=$TMP/bare_loop
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/src" -o "$BARE" "$BENCH_DIR/bare_loop.c" \
-	"$ROOT/src/store/fts_stem.c" "$ROOT/src/core/buf.c" "$ROOT/src/core/timeutil.c" \
+	"$ROOT/src/store/fts_stem.c" "$ROOT/src/core/wordchar.c" "$ROOT/src/core/buf.c" \
+	"$ROOT/src/core/timeutil.c" \
 	$(pkg-config --cflags --libs sqlite3 jansson libutf8proc) -lstemmer
 
 # ---------------------------------------------------------------- 1, 2: ingest
