@@ -10,6 +10,10 @@
 
 void api_health(http_request *req, http_response *res);
 void api_messages_ingest(http_request *req, http_response *res);
+void api_messages_share(http_request *req, http_response *res);
+void api_messages_hide(http_request *req, http_response *res);
+void api_messages_retry(http_request *req, http_response *res);
+void api_hooks_receive(http_request *req, http_response *res);
 void api_conversations_list(http_request *req, http_response *res);
 void api_conversation_get(http_request *req, http_response *res);
 void api_conversation_patch(http_request *req, http_response *res);
@@ -19,6 +23,7 @@ void api_search(http_request *req, http_response *res);
 void api_events(http_request *req, http_response *res);
 void api_channels_list(http_request *req, http_response *res);
 void api_channels_create(http_request *req, http_response *res);
+void api_channels_get(http_request *req, http_response *res);
 void api_channels_patch(http_request *req, http_response *res);
 
 /* The dialog concept (concept.c) */

@@ -33,6 +33,15 @@ void api_channels_list(http_request *req, http_response *res)
 	http_json(res, 200, json_pack("{s:o}", "data", data));
 }
 
+void api_channels_get(http_request *req, http_response *res)
+{
+	int64_t id = http_param_id(req, 0);
+	if (!id)
+		http_error(res, CT_ERR_NOT_FOUND, "no such channel", NULL, -1);
+	else
+		answer_channel(req, res, 200, id);
+}
+
 void api_channels_create(http_request *req, http_response *res)
 {
 	json_t *body = NULL;

@@ -2,15 +2,11 @@
  * messages.c: POST /api/v1/messages, the ingest API.
  *
  * Validates the whole body first (400 for bad JSON, 422 naming field and
- * index, 413 for too many messages), then commits the batch; the 201 is sent
- * only after the commit is durable. Events for new messages follow the commit.
+ * index, 413 for too many messages), then commits the batch (ingest_take);
+ * the 201 is sent only after the commit is durable.
  */
 #include "api/api.h"
-#include "core/timeutil.h"
-#include "inbox/inbox.h"
 #include "ingest/ingest.h"
-#include "jobs/jobs.h"
-#include "templates/templates.h"
 
 static json_t *results_json(const ingest_batch *b)
 {
@@ -31,21 +27,8 @@ void api_messages_ingest(http_request *req, http_response *res)
 	json_t *body = NULL;
 	if (http_body_json(req, res, &body) != CT_OK)
 		return;
-	ingest_options lim = {.max_batch = (size_t)a->cfg.ingest_max_batch,
-			      .max_text = (size_t)a->cfg.ingest_max_text,
-			      .reopen_window_ms = a->cfg.reopen_window_s * 1000,
-			      .only_channel_id = http_principal(req)->channel_id,
-			      .triage = triage_active_get(&a->triage, a->store, 0),
-			      .reply_attempts = (int)a->cfg.jobs_max_attempts,
-			      .auto_reply_author = a->cfg.org_name,
-			      .template_grace_ms = template_grace_ms(&a->cfg)};
 	ingest_batch b;
-	ct_err err = ingest_parse(body, &lim, time_now_ms(), &b);
-	if (!err)
-		err = ingest_commit(a->store, &lim, &b);
-	if (lim.triage && !err && a->jobs)
-		jobs_wake(a->jobs); /* automatic replies may wait */
-	triage_engine_unref(lim.triage);
+	ct_err err = ingest_take(a, body, NULL, http_principal(req)->channel_id, &b);
 	if (err) {
 		if (err == CT_ERR_INVALID || err == CT_ERR_TOO_LARGE || err == CT_ERR_FORBIDDEN)
 			http_error(res, err, buf_cstr(&b.err_msg),
@@ -56,9 +39,5 @@ void api_messages_ingest(http_request *req, http_response *res)
 		return;
 	}
 	http_json(res, 201, results_json(&b));
-	for (size_t i = 0; i < b.n; i++)
-		if (!b.results[i].duplicate)
-			inbox_publish(a->events, "message.received", b.results[i].conversation_id,
-				      b.results[i].message_id);
 	ingest_batch_free(&b);
 }

@@ -1,50 +1,25 @@
 /*
- * api.c: the "api" channel: messages arrive through POST /api/v1/messages,
- * replies leave as a JSON POST to the channel's config.webhook_url.
+ * api.c: the "api" channel, for systems of the organisation's own (a shop, a
+ * ticket form, a chat of its own).
  *
- * Each POST carries an Idempotency-Key header (also in the body), stable
- * across retries, so the receiver can drop a repeat. With the secret
- * webhook_secret set, X-Cluetrain-Signature: sha256=<hex HMAC-SHA256 of the
- * body> lets the receiver check that the POST comes from this server. 2xx is delivered (a
- * JSON body {"external_id": "..."} is recorded when present); 408, 425, 429
- * and 5xx or a network error are retried (Retry-After honoured); any other
- * 4xx is permanent.
+ * Messages arrive through POST /api/v1/messages with a token, or as a signed
+ * webhook at /hooks/api/<channel id>: the ingest API's JSON (one message or
+ * an array), with X-Cluetrain-Signature: sha256=<hex HMAC-SHA256 of the raw
+ * body under the secret webhook_secret>. Replies leave as a JSON POST to
+ * config.webhook_url, signed the same way when webhook_secret is set, with an
+ * Idempotency-Key header (also in the body), stable across retries, so the
+ * receiver can drop a repeat. A JSON answer {"external_id": "..."} is
+ * recorded when present.
  */
-#include <curl/curl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "channels/channel.h"
-#include "core/buf.h"
+#include "channels/fetch.h"
+#include "core/crypto.h"
 
-typedef struct response {
-	buf body;
-	int64_t retry_after_ms;
-} response;
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	response *r = arg;
-	if (buf_append(&r->body, data, size * n) != CT_OK)
-		return 0;
-	return size * n;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-	response *r = arg;
-	size_t len = size * n;
-	static const char name[] = "retry-after:";
-	if (len > sizeof(name) && strncasecmp(data, name, sizeof(name) - 1) == 0) {
-		long secs = strtol(data + sizeof(name) - 1, NULL, 10);
-		if (secs > 0 && secs < 86400)
-			r->retry_after_ms = secs * 1000;
-	}
-	return len;
-}
+#define SIGNATURE_HEADER "X-Cluetrain-Signature"
 
 static json_t *reply_body(const channel_reply *rp)
 {
@@ -58,41 +33,9 @@ static json_t *reply_body(const channel_reply *rp)
 			 "name", rp->author_name, "created_at", rp->created_at);
 }
 
-/* Classify an HTTP status; fill out for anything but success. */
-static ct_err judge_status(long status, response *r, channel_outcome *out)
+static ct_err api_send_reply(const channel_ctx *ch, const channel_reply *rp, channel_outcome *out)
 {
-	if (status >= 200 && status < 300) {
-		json_t *body = json_loadb(buf_cstr(&r->body), r->body.len, 0, NULL);
-		const char *ext = json_string_value(json_object_get(body, "external_id"));
-		if (ext)
-			snprintf(out->external_id, sizeof(out->external_id), "%s", ext);
-		json_decref(body);
-		return CT_OK;
-	}
-	snprintf(out->error, sizeof(out->error), "the webhook answered HTTP %ld", status);
-	out->retry_after_ms = r->retry_after_ms;
-	out->permanent =
-		status >= 400 && status < 500 && status != 408 && status != 425 && status != 429;
-	return CT_ERR_IO;
-}
-
-/* "X-Cluetrain-Signature: sha256=<hex>" for body with secret, into header. */
-static void sign_body(const char *secret, const char *body, char *header, size_t size)
-{
-	unsigned char mac[crypto_auth_hmacsha256_BYTES];
-	crypto_auth_hmacsha256_state st;
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
-	crypto_auth_hmacsha256_final(&st, mac);
-	char hex[2 * crypto_auth_hmacsha256_BYTES + 1];
-	sodium_bin2hex(hex, sizeof(hex), mac, sizeof(mac));
-	snprintf(header, size, "X-Cluetrain-Signature: sha256=%s", hex);
-}
-
-static ct_err api_send_reply(const json_t *config, const json_t *secrets, const channel_reply *rp,
-			     int timeout_s, channel_outcome *out)
-{
-	const char *url = json_string_value(json_object_get(config, "webhook_url"));
+	const char *url = channel_config_string(ch, "webhook_url");
 	if (!url || !*url) {
 		snprintf(out->error, sizeof(out->error), "the channel has no webhook_url");
 		out->permanent = 1;
@@ -101,46 +44,73 @@ static ct_err api_send_reply(const json_t *config, const json_t *secrets, const 
 	json_t *body = reply_body(rp);
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	response r = {0};
-	buf_init(&r.body, 64 * 1024);
-	char key_header[256];
+	char key_header[300], signature[128];
 	snprintf(key_header, sizeof(key_header), "Idempotency-Key: %s", rp->idempotency_key);
-	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-	headers = curl_slist_append(headers, key_header);
-	const char *secret = json_string_value(json_object_get(secrets, "webhook_secret"));
+	const char *headers[3] = {key_header, NULL, NULL};
+	const char *secret = channel_secret(ch, "webhook_secret");
 	if (secret && *secret) {
-		char signature[128];
-		sign_body(secret, text, signature, sizeof(signature));
-		headers = curl_slist_append(headers, signature);
+		char hex[CRYPTO_TOKEN_HASH_HEX];
+		crypto_hmac_sha256_hex(secret, text, strlen(text), hex);
+		snprintf(signature, sizeof(signature), SIGNATURE_HEADER ": sha256=%s", hex);
+		headers[1] = signature;
 	}
-	CURL *curl = curl_easy_init();
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, text);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)timeout_s);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "cluetrain");
-	CURLcode rc = curl_easy_perform(curl);
-	ct_err err;
-	if (rc != CURLE_OK) {
-		snprintf(out->error, sizeof(out->error), "webhook not reached: %s",
-			 curl_easy_strerror(rc));
-		err = CT_ERR_IO;
-	} else {
-		long status = 0;
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-		err = judge_status(status, &r, out);
+	channel_request req = {.method = "POST",
+			       .url = url,
+			       .body = text,
+			       .headers = headers,
+			       .timeout_s = ch->timeout_s};
+	channel_response res;
+	channel_fetch(&req, &res);
+	ct_err err = channel_fetch_judge(&res, "the webhook", out);
+	if (!err) {
+		json_t *answer = channel_response_json(&res);
+		const char *ext = json_string_value(json_object_get(answer, "external_id"));
+		if (ext)
+			snprintf(out->external_id, sizeof(out->external_id), "%s", ext);
+		json_decref(answer);
 	}
-	curl_easy_cleanup(curl);
-	curl_slist_free_all(headers);
-	buf_free(&r.body);
+	channel_response_free(&res);
 	free(text);
 	return err;
 }
 
-const channel_kind channel_api = {"api", api_send_reply};
+static ct_err api_receive_hook(const channel_ctx *ch, const channel_hook_request *req,
+			       channel_hook_answer *answer)
+{
+	const char *secret = channel_secret(ch, "webhook_secret");
+	if (!secret || !*secret) {
+		snprintf(answer->error, sizeof(answer->error),
+			 "the channel has no webhook_secret: signed webhooks are off");
+		return CT_ERR_UNAUTHORIZED;
+	}
+	if (strcmp(req->method, "POST") != 0) {
+		snprintf(answer->error, sizeof(answer->error), "POST the messages");
+		return CT_ERR_INVALID;
+	}
+	if (!crypto_hmac_sha256_check(secret, req->body, req->body_len,
+				      "sha256=", req->header(req->http, SIGNATURE_HEADER))) {
+		snprintf(answer->error, sizeof(answer->error),
+			 SIGNATURE_HEADER " is missing or wrong");
+		return CT_ERR_UNAUTHORIZED;
+	}
+	json_t *body = json_loadb(req->body, req->body_len, 0, NULL);
+	if (json_is_object(body)) {
+		answer->messages = json_pack("[o]", body);
+	} else if (json_is_array(body)) {
+		answer->messages = body;
+	} else {
+		json_decref(body);
+		snprintf(answer->error, sizeof(answer->error),
+			 "the body must be a message object or an array of them");
+		return CT_ERR_INVALID;
+	}
+	return CT_OK;
+}
+
+const channel_kind channel_api = {
+	.kind = "api",
+	.send_reply = api_send_reply,
+	.receive_hook = api_receive_hook,
+	.config_fields = {"webhook_url", NULL},
+	.secret_fields = {"webhook_secret", NULL},
+};

@@ -1,18 +1,39 @@
 /*
  * channel.h: the adapter interface of a channel kind.
  *
- * An adapter turns a reply into the platform's request (and, with the
- * channels issue, a platform's payload into the normalised message). It
- * knows nothing of ingest, triage or the store: the delivery job hands it
- * everything it needs and records what it answers.
+ * An adapter speaks one platform: it turns a webhook delivery or a poll's
+ * answer into normalised messages (the ingest API's JSON, see ingest.h), and
+ * a reply, a share or a hide into the platform's request. It knows nothing of
+ * ingest, triage or the store: the hook route (api/hooks.c) and the jobs
+ * (jobs/poll_channel.c, jobs/deliver_reply.c, jobs/message_action.c) hand it
+ * everything it needs and take what it returns to ingest or to the store.
+ *
+ * Every entry but kind may be NULL when the platform has no such thing (the
+ * e-mail channel has no webhook, the api channel no poll). Each call gets the
+ * channel in a channel_ctx: its config (with "base_url", so that tests point
+ * the adapter at a fake), its opened secrets (never to be logged) and the
+ * network timeout. Adapters are called from several threads at once and keep
+ * no state of their own between calls: what must survive (a poll position)
+ * goes back to the caller, which stores it.
  */
 #ifndef CT_CHANNEL_H
 #define CT_CHANNEL_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
+
+/* The channel an adapter works for; all borrowed from the caller. */
+typedef struct channel_ctx {
+	int64_t id;
+	const char *name;
+	const json_t *config;  /* the channel's config object */
+	const json_t *secrets; /* opened secrets (an object of strings); never logged */
+	int timeout_s;         /* for each network request */
+	const char *files_dir; /* where attachments may be stored (content-addressed) */
+} channel_ctx;
 
 /* A reply to deliver; all strings borrowed, NULL when unknown. */
 typedef struct channel_reply {
@@ -20,8 +41,10 @@ typedef struct channel_reply {
 	int64_t message_id;
 	int64_t conversation_id;
 	const char *text;
-	const char *thread_id;   /* the conversation's thread key */
-	const char *in_reply_to; /* external id of the last incoming message */
+	const char *subject;          /* the conversation's subject (e-mail) */
+	const char *thread_id;        /* the conversation's thread key */
+	const char *in_reply_to;      /* external id of the last incoming message */
+	const char *in_reply_to_meta; /* that message's meta (JSON text) */
 	const char *recipient_id;
 	const char *recipient_handle;
 	const char *recipient_name;
@@ -29,7 +52,7 @@ typedef struct channel_reply {
 	const char *created_at; /* RFC 3339 */
 } channel_reply;
 
-/* What a delivery attempt came to. */
+/* What a call to the platform came to (a reply, a share, a hide, a poll). */
 typedef struct channel_outcome {
 	int permanent;          /* retrying cannot help (e.g. 4xx, no URL) */
 	int64_t retry_after_ms; /* the platform asked us to wait (0: use backoff) */
@@ -37,18 +60,89 @@ typedef struct channel_outcome {
 	char error[256];        /* for people; never holds secrets */
 } channel_outcome;
 
+/* A webhook delivery as the hook route received it; all borrowed. */
+typedef struct channel_hook_request {
+	const char *method; /* "GET" or "POST" */
+	const char *body;   /* the raw bytes as received (signatures are over them) */
+	size_t body_len;
+	const char *client_ip;
+	const void *http; /* passed back to header() and query() */
+	const char *(*header)(const void *http, const char *name);
+	const char *(*query)(const void *http, const char *name);
+} channel_hook_request;
+
+/* What the adapter makes of a delivery. The route stores messages first and
+ * answers only after they are durable. */
+typedef struct channel_hook_answer {
+	json_t *messages;         /* owned: an array of ingest messages, without "channel" */
+	char *body;               /* owned (malloc) or NULL: a text answered as is */
+	const char *content_type; /* of body; static */
+	char error[256];          /* why the delivery was refused (a ct_err is returned) */
+} channel_hook_answer;
+
+/* What a poll brought. */
+typedef struct channel_poll_result {
+	json_t *messages; /* owned: an array of ingest messages, without "channel" */
+	json_t *cursor;   /* owned: the position after these messages; NULL: unchanged */
+	int more;         /* there is more to fetch now: poll again without waiting */
+	channel_outcome outcome;
+} channel_poll_result;
+
 typedef struct channel_kind {
 	const char *kind;
-	/* Deliver reply using the channel's config and opened secrets (never
-	 * to be logged). CT_OK when delivered. */
-	ct_err (*send_reply)(const json_t *config, const json_t *secrets,
-			     const channel_reply *reply, int timeout_s, channel_outcome *out);
+	/* The <kind> of its webhook URL when it differs from kind (the Meta
+	 * channels facebook, instagram and whatsapp share "meta"). */
+	const char *hook_kind;
+	/* Deliver reply. CT_OK when delivered (out->external_id set when the
+	 * platform names the new message). */
+	ct_err (*send_reply)(const channel_ctx *ch, const channel_reply *reply,
+			     channel_outcome *out);
+	/* A webhook delivery to /hooks/<kind>/<channel id>. CT_OK: answer 200
+	 * (with answer->body when set) after storing answer->messages;
+	 * CT_ERR_UNAUTHORIZED (401) for a bad signature or token, CT_ERR_INVALID
+	 * (400) for a payload that is not the platform's; nothing is stored then. */
+	ct_err (*receive_hook)(const channel_ctx *ch, const channel_hook_request *req,
+			       channel_hook_answer *answer);
+	/* Fetch what is new since cursor (borrowed; NULL on the first poll). On
+	 * error result->outcome says why; messages fetched before the error may
+	 * still be returned with the cursor that covers exactly them. */
+	ct_err (*poll)(const channel_ctx *ch, const json_t *cursor, channel_poll_result *result);
+	/* Share (boost, repost) the platform's message external_id; meta is
+	 * that message's meta (JSON text or NULL). */
+	ct_err (*share)(const channel_ctx *ch, const char *external_id, const char *meta,
+			const char *idempotency_key, channel_outcome *out);
+	/* Hide (hide = 1) or show again (0) a public comment. */
+	ct_err (*hide)(const channel_ctx *ch, const char *external_id, const char *meta, int hide,
+		       channel_outcome *out);
+	/* Block until the platform signals news (IMAP IDLE) or max_s have
+	 * passed; CT_OK when there may be news (a poll follows at once). A
+	 * listener thread per channel calls it; stop is set when it should end. */
+	ct_err (*wait)(const channel_ctx *ch, int max_s, const volatile int *stop);
+	/* Seconds between polls when config.poll_every_s says nothing (0: 60). */
+	int poll_every_s;
+	/* The config keys and secret names the adapter reads (NULL-ended), so
+	 * that the settings page offers them before they are set. */
+	const char *config_fields[10];
+	const char *secret_fields[6];
 } channel_kind;
 
-/* The adapters, one per file in channels/. */
+/* The adapters, one per file (or folder) in channels/. */
 extern const channel_kind channel_api;
 
 /* The adapter for a kind ("api", ...), or NULL. */
 const channel_kind *channel_find(const char *kind);
+
+/* The i-th adapter (from 0), NULL past the last: for forms and messages. */
+const channel_kind *channel_kind_at(size_t i);
+
+/* config.base_url (saved without a trailing slash), or fallback when it is
+ * absent or empty. Borrowed. */
+const char *channel_base_url(const channel_ctx *ch, const char *fallback);
+
+/* A secret by name, or NULL; borrowed from ch->secrets. */
+const char *channel_secret(const channel_ctx *ch, const char *name);
+
+/* A string of config by name, or NULL; borrowed. */
+const char *channel_config_string(const channel_ctx *ch, const char *name);
 
 #endif

@@ -23,6 +23,7 @@
 #include "jobs/jobs.h"
 #include "jobs/kinds.h"
 #include "privacy/privacy.h"
+#include "relay/relay.h"
 #include "triage/sla_watch.h"
 
 static int usage(int ok)
@@ -98,7 +99,10 @@ int cli_serve(int argc, char **argv)
 	}
 	jobs_register_kind(&privacy_retention_job);
 	jobs_register_tick(sla_watch_tick, SLA_WATCH_EVERY_MS);
+	relay_register();
 	a.jobs = jobs_start(&a);
+	if (a.jobs)
+		relay_listeners_start(&a);
 	http_server *srv = NULL;
 	buf msg;
 	buf_init(&msg, 1024);
@@ -117,6 +121,7 @@ int cli_serve(int argc, char **argv)
 out:
 	events_close(a.events);
 	http_server_stop(srv);
+	relay_listeners_stop();
 	jobs_stop(a.jobs);
 	cli_close_app(&a);
 	buf_free(&msg);

@@ -66,3 +66,48 @@ unsigned long long crypto_random_u64(void)
 	randombytes_buf(&v, sizeof(v));
 	return v;
 }
+
+void crypto_hmac_sha256_hex(const char *key, const void *data, size_t len,
+			    char out[CRYPTO_TOKEN_HASH_HEX])
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key));
+	crypto_auth_hmacsha256_update(&st, data, len);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2hex(out, CRYPTO_TOKEN_HASH_HEX, mac, sizeof(mac));
+}
+
+int crypto_equal_secret(const char *a, const char *b)
+{
+	if (!a || !b)
+		return 0;
+	size_t n = strlen(a);
+	if (strlen(b) != n)
+		return 0;
+	return sodium_memcmp(a, b, n) == 0;
+}
+
+int crypto_hmac_sha256_check(const char *key, const void *data, size_t len, const char *prefix,
+			     const char *signature)
+{
+	if (!key || !*key || !signature)
+		return 0;
+	if (prefix) {
+		size_t p = strlen(prefix);
+		if (strncmp(signature, prefix, p) != 0)
+			return 0;
+		signature += p;
+	}
+	char want[CRYPTO_TOKEN_HASH_HEX];
+	crypto_hmac_sha256_hex(key, data, len, want);
+	char got[CRYPTO_TOKEN_HASH_HEX];
+	size_t n = strlen(signature);
+	if (n != 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) /* hex case does not matter */
+		got[i] = (char)((signature[i] >= 'A' && signature[i] <= 'F') ? signature[i] + 32
+									     : signature[i]);
+	got[n] = '\0';
+	return sodium_memcmp(want, got, 64) == 0;
+}

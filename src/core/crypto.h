@@ -36,6 +36,20 @@ ct_err crypto_hash_password(const char *password, char out[128]);
 /* 1 when password matches the stored Argon2id hash. */
 int crypto_check_password(const char *stored, const char *password);
 
+/* HMAC-SHA256 of data (len bytes) under key, as lower-case hex into out. */
+void crypto_hmac_sha256_hex(const char *key, const void *data, size_t len,
+			    char out[CRYPTO_TOKEN_HASH_HEX]);
+
+/* 1 when signature is "sha256=<hex>" (prefix optional when prefix is NULL)
+ * and the hex is the HMAC-SHA256 of data under key, compared in constant
+ * time; 0 otherwise, also for a NULL or empty key or signature. */
+int crypto_hmac_sha256_check(const char *key, const void *data, size_t len, const char *prefix,
+			     const char *signature);
+
+/* 1 when the strings a and b are equal, compared in constant time for equal
+ * lengths (a shared secret against a presented one); 0 for NULL. */
+int crypto_equal_secret(const char *a, const char *b);
+
 /* Random 64-bit value (for ids that must not be guessed, jitter). */
 unsigned long long crypto_random_u64(void);
 

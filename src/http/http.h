@@ -79,6 +79,9 @@ int64_t http_parse_id(const char *s);
 /* A query-string argument, or NULL. */
 const char *http_query(const http_request *req, const char *name);
 
+/* The request's method ("GET", "POST", ...). Owned by the request. */
+const char *http_method(const http_request *req);
+
 /* A request header, or NULL. */
 const char *http_header(const http_request *req, const char *name);
 

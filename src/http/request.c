@@ -99,6 +99,11 @@ void http_raw_json(http_response *res, int status, char *body, size_t len)
 	res->body_len = len;
 }
 
+const char *http_method(const http_request *req)
+{
+	return req->method;
+}
+
 void http_error(http_response *res, ct_err err, const char *message, const char *field, int index)
 {
 	json_t *e = json_pack("{s:s, s:s}", "code", err_code_name(err), "message", message);

@@ -14,6 +14,11 @@
 const http_route http_routes[] = {
 	{"GET", "/api/v1/health", api_health, 0, 0, 0},
 	{"POST", "/api/v1/messages", api_messages_ingest, ROLES_WRITE, 0, ROUTE_INGEST_BODY},
+	{"POST", "/api/v1/messages/{id}/share", api_messages_share, ROLES_WRITE, 0, 0},
+	{"POST", "/api/v1/messages/{id}/hide", api_messages_hide, ROLES_WRITE, 0, 0},
+	{"POST", "/api/v1/messages/{id}/retry", api_messages_retry, ROLES_WRITE, 0, 0},
+	{"GET", "/hooks/{kind}/{id}", api_hooks_receive, 0, 0, 0},
+	{"POST", "/hooks/{kind}/{id}", api_hooks_receive, 0, 0, ROUTE_INGEST_BODY},
 	{"GET", "/api/v1/conversations", api_conversations_list, ROLES_ANY, 0, 0},
 	{"GET", "/api/v1/conversations/{id}", api_conversation_get, ROLES_ANY, 0, 0},
 	{"PATCH", "/api/v1/conversations/{id}", api_conversation_patch, ROLES_WRITE, 0, 0},
@@ -23,6 +28,7 @@ const http_route http_routes[] = {
 	{"GET", "/api/v1/events", api_events, ROLES_ANY, 0, 0},
 	{"GET", "/api/v1/channels", api_channels_list, ROLES_MANAGE, 0, 0},
 	{"POST", "/api/v1/channels", api_channels_create, ROLE_ADMIN, 0, 0},
+	{"GET", "/api/v1/channels/{id}", api_channels_get, ROLES_MANAGE, 0, 0},
 	{"PATCH", "/api/v1/channels/{id}", api_channels_patch, ROLE_ADMIN, 0, 0},
 
 	/* Signing in: public routes are limited per address. */
@@ -112,6 +118,7 @@ const http_route http_routes[] = {
 	{"GET", "/inbox/c/{id}/meta", web_conversation_meta, ROLES_ANY, 0, ROUTE_PAGE},
 	{"POST", "/inbox/c/{id}/reply", web_conversation_reply, ROLES_WRITE, 0, ROUTE_PAGE},
 	{"POST", "/inbox/c/{id}/note", web_conversation_note, ROLES_WRITE, 0, ROUTE_PAGE},
+	{"POST", "/inbox/c/{id}/retry", web_conversation_retry, ROLES_WRITE, 0, ROUTE_PAGE},
 	{"POST", "/inbox/c/{id}/update", web_conversation_update, ROLES_WRITE, 0, ROUTE_PAGE},
 	{"POST", "/inbox/c/{id}/presence", web_conversation_presence, ROLES_ANY, AUTH_MAX_BODY,
 	 ROUTE_PAGE},

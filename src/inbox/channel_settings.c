@@ -9,6 +9,9 @@
 
 #include "channels/channel.h"
 #include "core/timeutil.h"
+#include <stdio.h>
+
+#include "inbox/channel_state.h"
 #include "inbox/inbox.h"
 #include "inbox/views.h"
 #include "store/columns.h"
@@ -37,7 +40,32 @@ static json_t *channel_row(store_stmt *st, const seal_key *key)
 			  "kind", store_col_text(st, 1), "name", store_col_text(st, 2), "config",
 			  config ? config : json_object(), "secrets", names, "created_at",
 			  col_json_time(st, 4));
+	const channel_kind *k = channel_find(store_col_text(st, 1));
+	if (k && k->receive_hook) {
+		char path[96];
+		snprintf(path, sizeof(path), "/hooks/%s/%lld",
+			 k->hook_kind ? k->hook_kind : k->kind, (long long)store_col_int(st, 0));
+		json_object_set_new(v, "webhook_path", json_string(path));
+	}
 	return v;
+}
+
+/* Add "health" (channel_state.h) to each channel of the array data. */
+static ct_err add_health(store_conn *c, json_t *data)
+{
+	size_t i;
+	json_t *ch;
+	int64_t now = time_now_ms();
+	json_array_foreach(data, i, ch)
+	{
+		json_t *health = NULL;
+		ct_err err = channel_state_health(c, json_integer_value(json_object_get(ch, "id")),
+						  now, &health);
+		if (err)
+			return err;
+		json_object_set_new(ch, "health", health);
+	}
+	return CT_OK;
 }
 
 ct_err channel_settings_list(store_conn *c, const seal_key *key, json_t **data)
@@ -50,10 +78,11 @@ ct_err channel_settings_list(store_conn *c, const seal_key *key, json_t **data)
 	while ((rc = store_step(st)) == STORE_ROW)
 		json_array_append_new(*data, channel_row(st, key));
 	store_reset(st);
-	return rc == STORE_ERROR ? CT_ERR_STORE : CT_OK;
+	return rc == STORE_ERROR ? CT_ERR_STORE : add_health(c, *data);
 }
 
-ct_err channel_settings_get(store_conn *c, const seal_key *key, int64_t id, json_t **out)
+/* The channel without its health (as the audit log records it). */
+static ct_err get_row(store_conn *c, const seal_key *key, int64_t id, json_t **out)
 {
 	*out = NULL;
 	store_stmt *st = store_prepare(c, SQL_GET);
@@ -67,20 +96,60 @@ ct_err channel_settings_get(store_conn *c, const seal_key *key, int64_t id, json
 	return rc == STORE_ROW ? CT_OK : rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
 }
 
-/* config must be an object; webhook_url, when present, an http(s) URL. */
+ct_err channel_settings_get(store_conn *c, const seal_key *key, int64_t id, json_t **out)
+{
+	ct_err err = get_row(c, key, id, out);
+	json_t *health = NULL;
+	if (!err)
+		err = channel_state_health(c, id, time_now_ms(), &health);
+	if (err) {
+		json_decref(*out);
+		*out = NULL;
+		return err;
+	}
+	json_object_set_new(*out, "health", health);
+	return CT_OK;
+}
+
+/* config.<name>, when present, must be an http(s) URL; a trailing slash is
+ * dropped when strip_slash (a base URL that paths are appended to). */
+static ct_err check_url(json_t *config, const char *name, int strip_slash, err_detail *d)
+{
+	json_t *url = json_object_get(config, name);
+	if (!url || json_is_null(url))
+		return CT_OK;
+	const char *u = json_string_value(url);
+	char field[64], message[128];
+	snprintf(field, sizeof(field), "config.%s", name);
+	snprintf(message, sizeof(message), "%s must be an http:// or https:// URL", name);
+	if (!u || (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
+	    strlen(u) > 2048)
+		return err_set(d, CT_ERR_INVALID, field, message);
+	size_t n = strlen(u);
+	if (strip_slash && n > 8 && u[n - 1] == '/') {
+		while (n > 8 && u[n - 1] == '/')
+			n--;
+		json_object_set_new(config, name, json_stringn(u, n));
+	}
+	return CT_OK;
+}
+
+/* config must be an object; webhook_url and base_url, when present, http(s)
+ * URLs; poll_every_s, when present, 1 second to a day. */
 static ct_err check_config(json_t *config, err_detail *d)
 {
 	if (!json_is_object(config))
 		return err_set(d, CT_ERR_INVALID, "config", "config must be an object");
-	json_t *url = json_object_get(config, "webhook_url");
-	if (url && !json_is_null(url)) {
-		const char *u = json_string_value(url);
-		if (!u || (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) ||
-		    strlen(u) > 2048)
-			return err_set(d, CT_ERR_INVALID, "config.webhook_url",
-				       "webhook_url must be an http:// or https:// URL");
-	}
-	return CT_OK;
+	ct_err err = check_url(config, "webhook_url", 0, d);
+	if (!err)
+		err = check_url(config, "base_url", 1, d);
+	json_t *every = json_object_get(config, "poll_every_s");
+	if (!err && every && !json_is_null(every) &&
+	    (!json_is_integer(every) || json_integer_value(every) < 1 ||
+	     json_integer_value(every) > 86400))
+		err = err_set(d, CT_ERR_INVALID, "config.poll_every_s",
+			      "poll_every_s must be a whole number of seconds from 1 to 86400");
+	return err;
 }
 
 /* secrets: an object of strings (null removes a secret). */
@@ -145,7 +214,7 @@ static char *merged_secrets(store_conn *c, channel_write *x)
 static json_t *audit_view(store_conn *c, channel_write *x)
 {
 	json_t *v = NULL;
-	channel_settings_get(c, x->key, x->id, &v);
+	get_row(c, x->key, x->id, &v);
 	return v;
 }
 
@@ -187,6 +256,20 @@ static ct_err check_keys(json_t *body, const char *const *allowed, err_detail *d
 	return CT_OK;
 }
 
+/* The refusal of an unknown kind, naming the kinds there are. */
+static ct_err unknown_kind(err_detail *d)
+{
+	buf msg;
+	buf_init(&msg, sizeof(d->message));
+	buf_puts(&msg, "kind must name a channel kind:");
+	const channel_kind *k;
+	for (size_t i = 0; (k = channel_kind_at(i)) != NULL; i++)
+		buf_printf(&msg, "%s %s", i ? "," : "", k->kind);
+	ct_err err = err_set(d, CT_ERR_INVALID, "kind", buf_cstr(&msg));
+	buf_free(&msg);
+	return err;
+}
+
 ct_err channel_settings_create(store *s, const actor *who, const seal_key *key, json_t *body,
 			       int64_t *id, err_detail *d)
 {
@@ -197,7 +280,7 @@ ct_err channel_settings_create(store *s, const actor *who, const seal_key *key, 
 	const char *name = json_string_value(json_object_get(body, "name"));
 	json_t *config = json_object_get(body, "config");
 	if (!kind || !channel_find(kind))
-		return err_set(d, CT_ERR_INVALID, "kind", "kind must name a channel kind (api)");
+		return unknown_kind(d);
 	if (!name || !*name || strlen(name) > 64)
 		return err_set(d, CT_ERR_INVALID, "name", "name must be 1 to 64 bytes");
 	json_t *empty = json_object();

@@ -163,6 +163,12 @@ ct_err inbox_note(store *s, const actor *who, const inbox_scope *scope, int64_t 
 /* One message as JSON. CT_ERR_NOT_FOUND. */
 ct_err inbox_message(store_conn *c, int64_t id, json_t **out);
 
+/* Send a failed reply again (retry.c): its job is queued again with the
+ * same idempotency key. CT_ERR_NOT_FOUND outside the scope, CT_ERR_CONFLICT
+ * when the reply has not failed; *conversation_id is the reply's. */
+ct_err inbox_retry_reply(store *s, const actor *who, const inbox_scope *scope, int64_t message_id,
+			 int64_t *conversation_id, err_detail *d);
+
 /* Full-text search over messages, newest first (see store_fts_search). */
 ct_err inbox_search(store_conn *c, const inbox_scope *scope, const char *q, int64_t before,
 		    int limit, json_t **data, int64_t *next_before, err_detail *d);

@@ -85,4 +85,17 @@ ct_err ingest_commit(store *s, const ingest_options *lim, ingest_batch *b);
 
 void ingest_batch_free(ingest_batch *b);
 
+/*
+ * The whole path for a running server (take.c): messages (an array of
+ * ingest messages, stolen) are stamped with channel_name when it is not
+ * NULL, parsed and committed with the limits of a->cfg and the active
+ * concept, then the job worker is woken (automatic replies) and
+ * "message.received" is published for each new message. only_channel_id
+ * restricts the batch to one channel (0: any). b is filled as by
+ * ingest_parse; free it with ingest_batch_free in every case.
+ */
+struct app;
+ct_err ingest_take(struct app *a, json_t *messages, const char *channel_name,
+		   int64_t only_channel_id, ingest_batch *b);
+
 #endif

@@ -30,7 +30,11 @@ static const char SQL_REPLY_CONTEXT[] =
 	"   ORDER BY mi.id DESC LIMIT 1),"
 	" (SELECT mi.external_id FROM messages mi"
 	"   WHERE mi.conversation_id = m.conversation_id AND mi.direction = 'in'"
-	"   ORDER BY mi.id DESC LIMIT 1)"
+	"   ORDER BY mi.id DESC LIMIT 1),"
+	" (SELECT mi.meta FROM messages mi"
+	"   WHERE mi.conversation_id = m.conversation_id AND mi.direction = 'in'"
+	"   ORDER BY mi.id DESC LIMIT 1),"
+	" c.subject, ch.id, ch.name"
 	" FROM messages m JOIN conversations c ON c.id = m.conversation_id"
 	" JOIN channels ch ON ch.id = m.channel_id WHERE m.id = $1";
 static const char SQL_SET_STATE[] =
@@ -78,14 +82,20 @@ static ct_err run(app *a, const job *j, job_outcome *out)
 		.recipient_handle = store_col_text(st, 9),
 		.recipient_name = store_col_text(st, 10),
 		.in_reply_to = store_col_text(st, 11),
+		.in_reply_to_meta = store_col_text(st, 12),
+		.subject = store_col_text(st, 13),
 	};
 	const char *kind = store_col_text(st, 5);
 	json_t *channel_config = json_loads(store_col_text(st, 6), 0, NULL);
 	json_t *secrets = seal_open_object(&a->key, store_col_text(st, 7));
 	const channel_kind *adapter = channel_find(kind);
-	if (adapter) {
-		err = adapter->send_reply(channel_config, secrets, &reply,
-					  (int)a->cfg.jobs_timeout_s, out);
+	channel_ctx ch = {.id = store_col_int(st, 14),
+			  .name = store_col_text(st, 15),
+			  .config = channel_config,
+			  .secrets = secrets,
+			  .timeout_s = (int)a->cfg.jobs_timeout_s};
+	if (adapter && adapter->send_reply) {
+		err = adapter->send_reply(&ch, &reply, out);
 	} else {
 		snprintf(out->error, sizeof(out->error), "channel kind '%.64s' cannot send", kind);
 		out->permanent = 1;

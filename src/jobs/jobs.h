@@ -27,6 +27,19 @@
 ct_err jobs_enqueue(store_conn *c, const char *kind, const char *payload_json,
 		    const char *idempotency_key, int max_attempts, int64_t run_at_ms);
 
+/* A recurring job (a channel's poll): queue the job with key inside the
+ * caller's write unless it is queued or running already; a done or failed
+ * row of that key is queued again (one row per key, never more). */
+ct_err jobs_schedule(store_conn *c, const char *kind, const char *payload_json, const char *key,
+		     int max_attempts, int64_t run_at_ms);
+
+/* Queue the failed job with key again with fresh attempts, due now (a
+ * person asked for another try). CT_ERR_CONFLICT when it has not failed. */
+ct_err jobs_requeue_failed(store_conn *c, const char *key);
+
+/* Bring the queued job with key forward to run_at_ms when it is due later. */
+ct_err jobs_hurry(store_conn *c, const char *key, int64_t run_at_ms);
+
 /* Queue an e-mail inside the caller's write; its content is sealed with key. */
 ct_err jobs_enqueue_mail(store_conn *c, const seal_key *key, const char *idempotency_key,
 			 const char *to, const char *subject, const char *text, int max_attempts);

@@ -24,6 +24,22 @@
 #include "web/pages.h"
 #include "web/templates_web.h"
 
+static void post_attrs(web_page *p, int64_t id, const char *action);
+
+/* Under a reply that was not delivered: why, and a button to send it again. */
+static void retry_form(web_page *p, json_t *m)
+{
+	const char *why = json_string_value(json_object_get(m, "delivery_error"));
+	html_printf(&p->h, "<form class=\"retry row\"");
+	post_attrs(p, json_integer_value(json_object_get(m, "conversation_id")), "retry");
+	html_printf(&p->h, "><p class=\"delivery-error\">%s</p>", why ? why : "");
+	web_csrf_field(p);
+	html_printf(&p->h,
+		    "<input type=\"hidden\" name=\"message_id\" value=\"%lld\">"
+		    "<button type=\"submit\">%s</button></form>",
+		    (long long)json_integer_value(json_object_get(m, "id")), _("Send again"));
+}
+
 static void message_item(web_page *p, json_t *m)
 {
 	const char *direction = json_string_value(json_object_get(m, "direction"));
@@ -47,8 +63,11 @@ static void message_item(web_page *p, json_t *m)
 	html_safe body = html_text_block(json_string_value(json_object_get(m, "text")));
 	html_printf(&p->h, "</header><div class=\"body\">");
 	html_raw(&p->h, &body);
-	html_printf(&p->h, "</div></li>");
+	html_printf(&p->h, "</div>");
 	html_safe_free(&body);
+	if (state && strcmp(state, "failed") == 0)
+		retry_form(p, m);
+	html_printf(&p->h, "</li>");
 }
 
 /* A reply held for approval (pending or rejected): in the thread, marked
@@ -599,6 +618,29 @@ void web_conversation_note(http_request *req, http_response *res)
 			   .error = err == CT_ERR_INVALID ? _("Write something first.")
 							  : _("That did not work. Try again.")};
 	answer_action(&p, id, err, err ? &draft : NULL, 0);
+}
+
+/* POST /inbox/c/{id}/retry (message_id): send a failed reply again. */
+void web_conversation_retry(http_request *req, http_response *res)
+{
+	web_page p;
+	web_begin(&p, req, res);
+	int64_t id = http_param_id(req, 0), conversation_id = 0;
+	int64_t message_id = http_parse_id(http_form(req, "message_id"));
+	actor who;
+	inbox_scope scope;
+	web_actor(&p, &who);
+	web_scope(p.who, &scope);
+	err_detail d = {.index = -1};
+	ct_err err = inbox_retry_reply(p.a->store, &who, &scope, message_id, &conversation_id, &d);
+	if (!err && conversation_id != id)
+		err = CT_ERR_NOT_FOUND;
+	if (!err) {
+		if (p.a->jobs)
+			jobs_wake(p.a->jobs);
+		inbox_publish(p.a->events, "message.updated", id, message_id);
+	}
+	answer_action(&p, id, err == CT_ERR_CONFLICT ? CT_OK : err, NULL, 0);
 }
 
 /* A form's id field as JSON: "" is null (nobody, no team). */

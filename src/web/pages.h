@@ -60,6 +60,7 @@ void web_conversation_messages(http_request *req, http_response *res);
 void web_conversation_meta(http_request *req, http_response *res);
 void web_conversation_reply(http_request *req, http_response *res);
 void web_conversation_note(http_request *req, http_response *res);
+void web_conversation_retry(http_request *req, http_response *res);
 void web_conversation_update(http_request *req, http_response *res);
 void web_conversation_presence(http_request *req, http_response *res);
 
@@ -170,6 +171,11 @@ void web_settings_user(http_request *req, http_response *res);
 void web_settings_user_update(http_request *req, http_response *res);
 
 /* Route handlers: settings_channels.c (channels and API tokens) */
+/* A channel's health (channel_health.c): a badge for the list, a card for
+ * its page; ch is the channel as channel_settings_get gives it. */
+void web_channel_health_badge(web_page *p, json_t *ch);
+void web_channel_health(web_page *p, json_t *ch);
+
 void web_settings_channels(http_request *req, http_response *res);
 void web_settings_channel_create(http_request *req, http_response *res);
 void web_settings_channel(http_request *req, http_response *res);

@@ -25,31 +25,6 @@
 #include "core/i18n.h"
 #include "web/pages.h"
 
-/* The settings and secrets an adapter reads, shown even before they are
- * set. Kinds not listed here have none known. */
-typedef struct kind_fields {
-	const char *kind;
-	const char *config[4]; /* NULL-ended */
-	const char *secrets[4];
-} kind_fields;
-
-static const kind_fields known_fields[] = {
-	{"api", {"webhook_url", NULL}, {"webhook_secret", NULL}},
-};
-
-/* Channel kinds the page offers when an adapter for them is built in. */
-static const char *const kind_names[] = {"api", "email",    "web",      "facebook", "instagram",
-					 "x",   "mastodon", "whatsapp", "telegram", NULL};
-
-/* The known settings and secrets of kind (static), or NULL. */
-static const kind_fields *fields_of(const char *kind)
-{
-	for (size_t i = 0; i < sizeof(known_fields) / sizeof(known_fields[0]); i++)
-		if (kind && strcmp(kind, known_fields[i].kind) == 0)
-			return &known_fields[i];
-	return NULL;
-}
-
 /* What a known setting or secret is for (plain text), or NULL. */
 static const char *field_hint(const char *name)
 {
@@ -57,7 +32,21 @@ static const char *field_hint(const char *name)
 		return _(
 			"Where replies to this channel are sent (an http:// or https:// address).");
 	if (strcmp(name, "webhook_secret") == 0)
-		return _("Signs every reply sent to the webhook (header X-Cluetrain-Signature).");
+		return _("Signs the webhooks in both directions (for the api channel the header "
+			 "X-Cluetrain-Signature; for Telegram the secret token).");
+	if (strcmp(name, "base_url") == 0)
+		return _("The platform's address; leave empty for the public service (set it for "
+			 "a Mastodon instance).");
+	if (strcmp(name, "poll_every_s") == 0)
+		return _("Seconds between two polls of the platform (1 to 86400).");
+	if (strcmp(name, "access_token") == 0 || strcmp(name, "bot_token") == 0 ||
+	    strcmp(name, "bearer_token") == 0)
+		return _("The access token the platform issued for this account.");
+	if (strcmp(name, "app_secret") == 0)
+		return _("The app secret from the Meta developer dashboard: checks the "
+			 "X-Hub-Signature-256 of every webhook.");
+	if (strcmp(name, "verify_token") == 0)
+		return _("The verify token you entered at Meta when subscribing the webhook.");
 	return NULL;
 }
 
@@ -109,7 +98,9 @@ static void channel_row(web_page *p, json_t *ch)
 		html_printf(&p->h, "<li><code>%s</code></li>", json_string_value(v));
 	if (!json_array_size(json_object_get(ch, "secrets")))
 		html_printf(&p->h, "<li class=\"muted\">%s</li>", _("none"));
-	html_printf(&p->h, "</ul></td></tr>");
+	html_printf(&p->h, "</ul></td><td>");
+	web_channel_health_badge(p, ch);
+	html_printf(&p->h, "</td></tr>");
 }
 
 /* The message for a refused channel (create or update). */
@@ -122,10 +113,14 @@ static web_field_error channel_error(ct_err err, const err_detail *d)
 					 err == CT_ERR_CONFLICT
 						 ? _("A channel with this name exists already.")
 						 : _("Enter a name of 1 to 64 characters.")};
-	if (strcmp(d->field, "config.webhook_url") == 0)
+	if (strcmp(d->field, "config.webhook_url") == 0 || strcmp(d->field, "config.base_url") == 0)
 		return (web_field_error){
-			"config.webhook_url",
+			strcmp(d->field, "config.base_url") == 0 ? "config.base_url"
+								 : "config.webhook_url",
 			_("Enter an address that begins with http:// or https://.")};
+	if (strcmp(d->field, "config.poll_every_s") == 0)
+		return (web_field_error){"config.poll_every_s",
+					 _("Enter a whole number of seconds from 1 to 86400.")};
 	if (strcmp(d->field, "secrets") == 0)
 		return (web_field_error){"secrets",
 					 _("A secret may have at most 8 KiB, its name at "
@@ -142,8 +137,9 @@ static void channels_page(web_page *p, int status, const web_field_error *err)
 		web_error(p, 500, _("The channels could not be read."));
 		return;
 	}
-	const char *columns[] = {_("Name"), _("Kind"), _("Settings"), _("Secrets (names only)"),
-				 NULL};
+	const char *columns[] = {_("Name"),       _("Kind"),
+				 _("Settings"),   _("Secrets (names only)"),
+				 _("Connection"), NULL};
 	web_settings_open(p, "channels", _("Channels"));
 	web_table_open(p, "channels-caption", _("Channels"), columns);
 	size_t i;
@@ -156,11 +152,11 @@ static void channels_page(web_page *p, int status, const web_field_error *err)
 		    "action=\"/settings/channels\">",
 		    _("Add a channel"));
 	web_csrf_field(p);
-	const char *kinds[sizeof(kind_names) / sizeof(kind_names[0])];
+	const char *kinds[32];
 	size_t n = 0;
-	for (i = 0; kind_names[i]; i++)
-		if (channel_find(kind_names[i]))
-			kinds[n++] = kind_names[i];
+	const channel_kind *k;
+	for (i = 0; (k = channel_kind_at(i)) != NULL && n < 31; i++)
+		kinds[n++] = k->kind;
 	kinds[n] = NULL;
 	web_select(p, "kind", _("Kind"), kinds, kinds, http_form(p->req, "kind"), err);
 	web_field name = {.type = "text",
@@ -250,9 +246,9 @@ static void add_names(json_t *names, const char *const *list, json_t *more)
  * posted values. */
 static void config_fields(web_page *p, json_t *ch, const web_field_error *err)
 {
-	const kind_fields *known = fields_of(json_string_value(json_object_get(ch, "kind")));
+	const channel_kind *known = channel_find(json_string_value(json_object_get(ch, "kind")));
 	json_t *stored_config = json_object_get(ch, "config"), *keys = json_array(), *key;
-	add_names(keys, known ? known->config : NULL, stored_config);
+	add_names(keys, known ? known->config_fields : NULL, stored_config);
 	html_printf(&p->h, "<fieldset id=\"config\"");
 	if (web_error_for(err, "config"))
 		html_printf(&p->h, " aria-describedby=\"config-error\"");
@@ -303,9 +299,9 @@ static void config_fields(web_page *p, json_t *ch, const web_field_error *err)
  * inputs are always empty. */
 static void secret_fields(web_page *p, json_t *ch, const web_field_error *err)
 {
-	const kind_fields *known = fields_of(json_string_value(json_object_get(ch, "kind")));
+	const channel_kind *known = channel_find(json_string_value(json_object_get(ch, "kind")));
 	json_t *set = json_object_get(ch, "secrets"), *names = json_array(), *name, *v;
-	add_names(names, known ? known->secrets : NULL, set);
+	add_names(names, known ? known->secret_fields : NULL, set);
 	html_printf(&p->h, "<fieldset id=\"secrets\"");
 	if (web_error_for(err, "secrets"))
 		html_printf(&p->h, " aria-describedby=\"secrets-error\"");
@@ -383,6 +379,7 @@ static void channel_page(web_page *p, int64_t id, int status, const web_field_er
 		    "<p class=\"actions\"><button type=\"submit\">%s</button> "
 		    "<a href=\"/settings/channels\">%s</a></p></form>",
 		    _("Save"), _("Cancel"));
+	web_channel_health(p, ch);
 	web_settings_close(p, status);
 	json_decref(ch);
 }
@@ -393,6 +390,30 @@ void web_settings_channel(http_request *req, http_response *res)
 	web_page p;
 	web_begin(&p, req, res);
 	channel_page(&p, http_param_id(req, 0), 200, NULL);
+}
+
+/* 1 when name ends with suffix. */
+static int ends_with(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+	return n >= k && strcmp(name + n - k, suffix) == 0;
+}
+
+/* A setting not stored before, as the adapters read it: true/false as a
+ * switch, a whole number as such when the name says it is a quantity
+ * (…_s, …_bytes, …_minute), anything else as text (an account id of digits
+ * stays text). Takes over text_value (the string); a new reference. */
+static json_t *typed_new_value(json_t *text_value, const char *name, const char *value)
+{
+	json_t *v = json_loads(value, JSON_DECODE_ANY, NULL);
+	int quantity =
+		ends_with(name, "_s") || ends_with(name, "_bytes") || ends_with(name, "_minute");
+	if ((json_is_integer(v) && quantity) || json_is_boolean(v)) {
+		json_decref(text_value);
+		return v;
+	}
+	json_decref(v);
+	return text_value;
 }
 
 /* The posted settings as the channel's new config, typed as the stored ones
@@ -410,6 +431,8 @@ static json_t *posted_config(http_request *req, json_t *stored, web_field_error 
 		if (old && !json_is_string(old)) {
 			json_decref(v);
 			v = json_loads(value, JSON_DECODE_ANY, NULL);
+		} else if (!old) {
+			v = typed_new_value(v, key, value);
 		}
 		if (!v) {
 			snprintf(field, 80, "config.%s", key);
@@ -423,7 +446,7 @@ static json_t *posted_config(http_request *req, json_t *stored, web_field_error 
 	key = web_form_text(req, "config_new_key");
 	value = web_form_text(req, "config_new_value");
 	if (*key && *value) {
-		json_object_set_new(settings, key, json_string(value));
+		json_object_set_new(settings, key, typed_new_value(json_string(value), key, value));
 	} else if (*value) {
 		*e = (web_field_error){"config_new_key", _("Give the new setting a name.")};
 		json_decref(settings);

@@ -30,7 +30,7 @@ TABLES = ("channels", "contacts", "identities", "users", "teams", "team_members"
           "conversations", "tags", "conversation_tags", "messages", "jobs", "sessions",
           "recovery_codes", "login_throttle", "password_resets", "audit_log", "leases",
           "concept_versions", "concept_active", "sla_events", "templates",
-          "template_versions", "held_replies")
+          "template_versions", "held_replies", "channel_state")
 
 
 def sqlite_installation(binary, data):

@@ -50,6 +50,9 @@ ADMIN = frozenset(("admin",))
 POLICY = {
     ("GET", "/api/v1/health"): PUBLIC,
     ("POST", "/api/v1/messages"): WRITE,
+    ("POST", "/api/v1/messages/{id}/share"): WRITE,
+    ("POST", "/api/v1/messages/{id}/hide"): WRITE,
+    ("POST", "/api/v1/messages/{id}/retry"): WRITE,
     ("GET", "/api/v1/conversations"): ANY,
     ("GET", "/api/v1/conversations/{id}"): ANY,
     ("PATCH", "/api/v1/conversations/{id}"): WRITE,
@@ -59,6 +62,7 @@ POLICY = {
     ("GET", "/api/v1/events"): ANY,
     ("GET", "/api/v1/channels"): MANAGE,
     ("POST", "/api/v1/channels"): ADMIN,
+    ("GET", "/api/v1/channels/{id}"): MANAGE,
     ("PATCH", "/api/v1/channels/{id}"): ADMIN,
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/second-factor"): ANY,
@@ -164,7 +168,7 @@ def world(binary, template, tmp_path_factory):
         tokens = {role: srv.add_token("matrix-" + role, role) for role in ROLES}
         status, victim = api.post("/api/v1/tokens", {"name": "victim", "role": "viewer"})
         assert status == 201, victim
-        ids = {"conversations": conv["id"], "channels": 1, "users": users["viewer"]["id"],
+        ids = {"conversations": conv["id"], "channels": 1, "messages": r["id"], "users": users["viewer"]["id"],
                "teams": team["id"], "tokens": victim["id"], "contacts": conv["contact"]["id"],
                "concept": 1,  # no version exists: 404 where allowed, 403 where not
                "templates": 1, "held-replies": 1}  # likewise: none exist
