@@ -128,6 +128,8 @@ typedef struct channel_kind {
 
 /* The adapters, one per file (or folder) in channels/. */
 extern const channel_kind channel_api;
+extern const channel_kind channel_mastodon;
+extern const channel_kind channel_x;
 
 /* The adapter for a kind ("api", ...), or NULL. */
 const channel_kind *channel_find(const char *kind);

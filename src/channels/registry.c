@@ -6,9 +6,13 @@
 
 #include "channels/channel.h"
 
+/* clang-format off */ /* one kind a line */
 static const channel_kind *const kinds[] = {
 	&channel_api,
+	&channel_mastodon,
+	&channel_x,
 };
+/* clang-format on */
 
 const channel_kind *channel_find(const char *kind)
 {

@@ -16,6 +16,8 @@ conversation_id,in_reply_to_user_id,referenced_tweets adds those;
 expansions=author_id (and in_reply_to_user_id) fills includes.users with
 id, name, username plus what user.fields asks for (verified, ...). A
 connector that forgets tweet.fields=author_id gets no author, as on X.
+A post's text is returned with & < > escaped as &amp; &lt; &gt;, as v2 does
+(tweets and the test side keep the text as posted).
 
 The test side:
 - user(id, username, name=None, verified=False) -> user object
@@ -65,7 +67,9 @@ and the headers, not on the body).
 
 Server, recording, waiting and the failure switches are fakekit.FakeServer's.
 Failure modes: fail_first(n) / fail_for(seconds) / fail_until(unix_time)
-(500 or any status, optionally one HTTP method only);
+(500 or any status, optionally one HTTP method only); fail_paging_first(n)
+(only mentions requests with a pagination_token: a walk that breaks off);
+expire_pagination_tokens() (the tokens handed out so far get 400);
 fail_after_processing_first(n) performs the next n POSTs and then answers
 500, or drops the connection with status=None; delay(seconds).
 
@@ -75,6 +79,7 @@ user id 2244994945 @XDevelopers, one mention from the documented example)
 
 import base64
 import copy
+import html
 import re
 import time
 import urllib.parse
@@ -169,6 +174,7 @@ class FakeX(fakekit.FakeServer):
         self._tokens = {}  # pagination token -> (direction, bound, user)
         self._last_id = 0
         self._seq = 0
+        self._paging_failures = None  # [count, status]: fail_paging_first
 
     # -- entities --------------------------------------------------------
 
@@ -247,7 +253,7 @@ class FakeX(fakekit.FakeServer):
             self._windows.pop(endpoint, None)
 
     # fail_first / fail_for / fail_until / rate_limit_first / rate_limit_for /
-    # fail_after_processing_first / delay / succeed: fakekit.FakeServer
+    # fail_after_processing_first / delay: fakekit.FakeServer
 
     def _content_type(self, status, body):
         if status >= 400 and "title" in body:
@@ -297,7 +303,30 @@ class FakeX(fakekit.FakeServer):
                    ("x-rate-limit-reset", str(int(w[0] + period)))]
         return headers, w[1] > limit
 
+    def expire_pagination_tokens(self):
+        """Forget every pagination token handed out: using one now gets 400
+        invalid-request, as an old token does on X."""
+        with self.lock:
+            self._tokens.clear()
+
+    def succeed(self):
+        """Answer normally from now on (paging failures too)."""
+        super().succeed()
+        with self.lock:
+            self._paging_failures = None
+
+    def fail_paging_first(self, n, status=500):
+        """Answer `status` to the next n mentions requests that carry a
+        pagination_token (a failure in the middle of a walk back)."""
+        with self.lock:
+            self._paging_failures = [n, status]
+
     def _forced_failure(self, req, endpoint):
+        pf = self._paging_failures
+        if pf and pf[0] > 0 and endpoint == "GET /2/users/:id/mentions" \
+                and req.query.get("pagination_token"):
+            pf[0] -= 1
+            return pf[1], [], self._error_body(pf[1])
         f = self.failures.take(req.method)
         if not f:
             return None
@@ -380,9 +409,13 @@ class FakeX(fakekit.FakeServer):
         return [v for v in (query.get(name) or "").split(",") if v]
 
     def _post_view(self, p, query):
+        """The post as X returns it: the fields asked for, and the text with
+        & < > escaped as &amp; &lt; &gt; (as v2 does)."""
         wanted = set(DEFAULT_TWEET_FIELDS) | (
             set(self._csv(query, "tweet.fields")) & set(TWEET_FIELDS))
-        return {k: copy.deepcopy(v) for k, v in p.items() if k in wanted}
+        view = {k: copy.deepcopy(v) for k, v in p.items() if k in wanted}
+        view["text"] = html.escape(view["text"], quote=False)
+        return view
 
     def _user_view(self, u, query):
         wanted = set(DEFAULT_USER_FIELDS) | set(self._csv(query, "user.fields"))

@@ -393,6 +393,38 @@ def test_x_mentions_pagination_and_since_id(x):
     assert st == 400
 
 
+def test_x_text_is_escaped_like_v2(x):
+    """GET answers escape & < > in a post's text; the test side keeps it."""
+    p = x.add_mention("3100", "@XDevelopers Q&A <3 > 2", "esc")
+    assert p["text"] == "@XDevelopers Q&A <3 > 2"
+    st, _, page = call("GET", mentions_url(x), XTOKEN)
+    assert page["data"][0]["text"] == "@XDevelopers Q&amp;A &lt;3 &gt; 2"
+    st, _, one = call("GET", x.url + "/2/tweets/3100", XTOKEN)
+    assert one["data"]["text"] == "@XDevelopers Q&amp;A &lt;3 &gt; 2"
+
+
+def test_x_fail_paging_first_breaks_a_walk_only(x):
+    """fail_paging_first(n) fails only mentions requests with a
+    pagination_token; the same token works again afterwards."""
+    for i in range(7):
+        x.add_mention(str(3000 + i), "@XDevelopers walk %d" % i, "walker")
+    x.fail_paging_first(1, status=503)
+    st, _, p1 = call("GET", mentions_url(x, max_results=5), XTOKEN)
+    assert st == 200 and len(p1["data"]) == 5
+    token = p1["meta"]["next_token"]
+    st, _, _ = call("GET", mentions_url(x, max_results=5, pagination_token=token), XTOKEN)
+    assert st == 503
+    st, _, p2 = call("GET", mentions_url(x, max_results=5, pagination_token=token), XTOKEN)
+    assert st == 200 and [t["id"] for t in p2["data"]] == ["3001", "3000"]
+    assert [r.status for r in x.requests] == [200, 503, 200]
+    x.fail_paging_first(5)
+    x.succeed()
+    assert call("GET", mentions_url(x, max_results=5, pagination_token=token), XTOKEN)[0] == 200
+    x.expire_pagination_tokens()
+    st, _, err = call("GET", mentions_url(x, max_results=5, pagination_token=token), XTOKEN)
+    assert st == 400 and err["type"].endswith("invalid-request")
+
+
 def test_x_reply_recorded_with_in_reply_to(x):
     x.add_mention("2000", "@XDevelopers my order is late", "ivy")
     st, h, body = call("POST", x.url + "/2/tweets", XTOKEN,

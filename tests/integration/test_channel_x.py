@@ -1,0 +1,202 @@
+"""The "x" channel against the fake X API v2 (tests/fakes): mentions polled
+into conversations by thread, the walk back over several pages with
+next_token (also when it breaks off in the middle and across a restart),
+429 waits, replies, the documented duplicate when X's answer is lost, and
+reposts.
+
+The channel polls every second ("poll_every_s": 1); helpers come from
+test_channel_mastodon.py.
+"""
+
+import pytest
+
+from fake_x import FakeX
+from harness import wait_until
+from channelkit import (check_poll_waits_for_reset, create_channel, health,
+                        incoming, send_reply, share, wait_delivery, wait_incoming,
+                        wait_more_polls)
+
+TOKEN = "test-x-token"
+APP_TOKEN = "test-x-app-token"
+KIND = "poll_mentions"
+
+
+@pytest.fixture
+def xfake():
+    with FakeX(token=TOKEN, app_token=APP_TOKEN) as f:
+        yield f
+
+
+def x_channel(api, xfake, name="xchan", **secrets):
+    return create_channel(api, "x", name, xfake, secrets or {"access_token": TOKEN},
+                          user_id=xfake.me["id"])
+
+
+def mention_polls(xfake, start=0):
+    """Every request for the mentions timeline from start on, answered or
+    failed."""
+    return [r for r in xfake.requests[start:] if r.path.endswith("/mentions")]
+
+
+def test_mentions_become_conversations_by_thread(api, xfake):
+    """Mentions arrive with author name and handle and their text; replies in
+    one X thread (conversation_id) share a conversation; reads use the
+    app-only token when one is set, writes the user's."""
+    kim = xfake.user("9001", "kim_kunde", "Kim Kunde")
+    xfake.add_mention("100", "@XDevelopers Strom weg? Q&A <3", kim)
+    xfake.add_mention("101", "@XDevelopers andere Frage", "ole")
+    x_channel(api, xfake, access_token=TOKEN, bearer_token=APP_TOKEN)
+    got = wait_incoming(api, "xchan", ["100", "101"])
+    first = got["100"]
+    assert first["text"] == "@XDevelopers Strom weg? Q&A <3"
+    assert first["author"]["name"] == "Kim Kunde"
+    assert first["meta"]["conversation_id"] == "100"
+    assert got["101"]["conversation_id"] != first["conversation_id"]
+    req = mention_polls(xfake)[0]
+    assert req.token == APP_TOKEN
+    assert "conversation_id" in req.query["tweet.fields"]
+    assert req.query["expansions"] == "author_id"
+
+    xfake.add_mention("102", "@XDevelopers Nachtrag", kim, in_reply_to_tweet_id="100")
+    got = wait_incoming(api, "xchan", ["102"])
+    assert got["102"]["conversation_id"] == first["conversation_id"]
+    assert got["102"]["in_reply_to"] == "100"
+    r = send_reply(api, first["conversation_id"], "Wir kümmern uns.")
+    wait_delivery(api, first["conversation_id"], r["id"])
+    [post] = [x for x in xfake.requests if x.kind == "tweet"]
+    assert post.token == TOKEN
+
+
+def test_many_mentions_walk_back_before_since_id_moves(api, xfake):
+    """250 new mentions (three pages of up to 100, newest first) arrive once
+    each; since_id moves to the newest id only after the last page; a page
+    that fails in the middle of the walk is asked again with the same
+    pagination_token, and nothing is skipped."""
+    xfake.add_mention("1000", "@XDevelopers erste", "kim")
+    x_channel(api, xfake)
+    wait_incoming(api, "xchan", ["1000"])
+    wait_more_polls(xfake, KIND, 1)
+    start = len(xfake.requests)
+    ids = [str(2000 + i) for i in range(250)]
+    xfake.fail_paging_first(1)
+    for i, tid in enumerate(ids):
+        xfake.add_mention(tid, "@XDevelopers Nummer %d" % i, "user%d" % (i % 7))
+    wait_incoming(api, "xchan", ids, timeout=30)
+    wait_more_polls(xfake, KIND)
+    assert set(incoming(api, "xchan")) == set(ids) | {"1000"}
+    reqs = mention_polls(xfake, start)
+    walk = [r for r in reqs if r.query.get("since_id") == "1000"]
+    tokens = [r.query.get("pagination_token") for r in walk]
+    assert tokens[0] is None and len([t for t in tokens if t]) >= 2
+    failed = [r for r in walk if r.status == 500]
+    assert len(failed) == 1
+    again = walk[walk.index(failed[0]) + 1]
+    assert again.query["pagination_token"] == failed[0].query["pagination_token"]
+    after = reqs[len(walk):]
+    assert after and after[0].query.get("since_id") == "2249"
+    assert "pagination_token" not in after[0].query
+
+
+def test_expired_pagination_token_restarts_the_walk(api, xfake):
+    """A walk whose next_token X no longer accepts (400) starts again from
+    the newest post: every mention arrives once and since_id moves only at
+    the end."""
+    x_channel(api, xfake)
+    wait_more_polls(xfake, KIND, 1)
+    xfake.fail_paging_first(10 ** 6)
+    ids = [str(4000 + i) for i in range(150)]
+    for i, tid in enumerate(ids):
+        xfake.add_mention(tid, "@XDevelopers Welle %d" % i, "user%d" % (i % 5))
+    assert xfake.wait_for(lambda f: any(r.status == 500 for r in f.requests), 15)
+    xfake.expire_pagination_tokens()
+    xfake.succeed()
+    wait_incoming(api, "xchan", ids, timeout=30)
+    wait_more_polls(xfake, KIND)
+    assert set(incoming(api, "xchan")) == set(ids)
+    statuses = [r.status for r in mention_polls(xfake)]
+    assert 400 in statuses
+    assert mention_polls(xfake)[-1].query.get("since_id") == "4149"
+
+
+def test_restart_loses_no_position(server, api, xfake):
+    """Mentions that come while cluetrain is down arrive once after the
+    restart, asked for with the since_id stored before."""
+    xfake.add_mention("500", "@XDevelopers vorher", "kim")
+    x_channel(api, xfake)
+    wait_incoming(api, "xchan", ["500"])
+    wait_more_polls(xfake, KIND, 1)
+    server.stop()
+    start = len(xfake.requests)
+    for i in range(3):
+        xfake.add_mention(str(600 + i), "@XDevelopers nachher %d" % i, "ole")
+    server.start()
+    api = server.client()
+    wait_incoming(api, "xchan", ["600", "601", "602"])
+    wait_more_polls(xfake, KIND)
+    assert set(incoming(api, "xchan")) == {"500", "600", "601", "602"}
+    assert mention_polls(xfake, start)[0].query.get("since_id") == "500"
+
+
+def test_rate_limited_poll_waits_for_the_reset(api, xfake):
+    """A 429 with x-rate-limit-reset (epoch seconds): the channel waits until
+    then."""
+    ch = x_channel(api, xfake)
+    check_poll_waits_for_reset(
+        api, xfake, ch, KIND,
+        lambda: xfake.add_mention("800", "@XDevelopers nach dem Limit", "kim"), "800")
+
+
+def test_reply_is_posted_in_reply_to_the_mention(api, xfake):
+    """A reply goes to POST /2/tweets with reply.in_reply_to_tweet_id; X's
+    id for it is recorded; a 429 first delays it but it is posted once."""
+    xfake.add_mention("900", "@XDevelopers Hilfe", "kim")
+    x_channel(api, xfake)
+    got = wait_incoming(api, "xchan", ["900"])
+    cid = got["900"]["conversation_id"]
+    xfake.rate_limit_first(1, reset_in=1, method="POST")
+    r = send_reply(api, cid, "Wir helfen gern.")
+    sent = wait_delivery(api, cid, r["id"])
+    snap = xfake.snapshot()
+    [tweet] = snap["tweets"]
+    assert tweet["text"] == "Wir helfen gern."
+    assert tweet["referenced_tweets"] == [{"type": "replied_to", "id": "900"}]
+    assert sent["external_id"] == tweet["id"]
+    assert [x.status for x in snap["requests"] if x.method == "POST"] == [429, 201]
+
+
+def test_lost_answer_posts_twice_as_documented(api, xfake):
+    """X has no idempotency key: when X posted the reply but its answer was
+    lost, the retry posts it again (docs/channel-x.md says so). The reply
+    ends as sent with the id of the second post."""
+    xfake.add_mention("950", "@XDevelopers Frage", "kim")
+    x_channel(api, xfake)
+    got = wait_incoming(api, "xchan", ["950"])
+    cid = got["950"]["conversation_id"]
+    xfake.fail_after_processing_first(1, status=None)
+    r = send_reply(api, cid, "Antwort")
+    sent = wait_delivery(api, cid, r["id"])
+    tweets = xfake.snapshot()["tweets"]
+    assert len(tweets) == 2
+    assert sent["external_id"] == tweets[1]["id"]
+
+
+def test_share_reposts_once(api, xfake):
+    """Sharing a mention reposts it once as our user."""
+    xfake.add_mention("990", "@XDevelopers teilt das", "kim")
+    x_channel(api, xfake)
+    got = wait_incoming(api, "xchan", ["990"])
+    share(api, got["990"]["id"])
+    assert xfake.wait_for(lambda f: len(f.retweet_calls) == 1, 10)
+    wait_more_polls(xfake, KIND)
+    assert xfake.snapshot()["retweet_calls"] == [{"user_id": xfake.me["id"],
+                                        "tweet_id": "990"}]
+
+
+def test_wrong_token_shows_in_health(api, xfake):
+    """A token X refuses (401): the poll fails permanently and health names
+    the error, never the token."""
+    ch = x_channel(api, xfake, access_token="not-the-token")
+    assert xfake.wait_for(lambda f: any(r.kind == "unauthorized" for r in f.requests), 10)
+    err = wait_until(lambda: (health(api, ch["id"]) or {}).get("last_error"), 10, 0.1,
+                     "health.last_error")
+    assert "401" in err and "not-the-token" not in err
