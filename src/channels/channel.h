@@ -128,6 +128,10 @@ typedef struct channel_kind {
 
 /* The adapters, one per file (or folder) in channels/. */
 extern const channel_kind channel_api;
+extern const channel_kind channel_facebook;
+extern const channel_kind channel_instagram;
+extern const channel_kind channel_whatsapp;
+extern const channel_kind channel_telegram;
 extern const channel_kind channel_mastodon;
 extern const channel_kind channel_x;
 

@@ -11,6 +11,10 @@ static const channel_kind *const kinds[] = {
 	&channel_api,
 	&channel_mastodon,
 	&channel_x,
+	&channel_facebook,
+	&channel_instagram,
+	&channel_whatsapp,
+	&channel_telegram,
 };
 /* clang-format on */
 

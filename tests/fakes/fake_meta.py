@@ -22,6 +22,8 @@ Two halves, both standard library only, both loopback only:
 2. FakeGraphAPI plays graph.facebook.com for the replies:
    - POST /{version}/{comment-id}/comments     message=...   -> {"id": ...}
    - POST /{version}/{comment-id}              is_hidden=true -> {"success": true}
+     (Facebook; an Instagram comment takes hide=true instead, answered the
+     same way)
    - POST /{version}/me/messages  (and /{page-id}/messages)
          {"recipient": {"id": PSID/IGSID}, "message": {"text": ...}}
          -> {"recipient_id": ..., "message_id": ...}
@@ -520,11 +522,13 @@ class FakeGraphAPI(fakekit.FakeServer):
             self.replies.append({"id": cid, "parent": segs[0],
                                  "message": msg, "edge": segs[1]})
             return 200, extra, {"id": cid}
-        if len(segs) == 1 and "is_hidden" in params:
-            value = str(params["is_hidden"]).lower()
+        # Facebook comments take is_hidden, Instagram comments hide
+        hide_param = next((p for p in ("is_hidden", "hide") if p in params), None)
+        if len(segs) == 1 and hide_param:
+            value = str(params[hide_param]).lower()
             if value not in ("true", "false", "1", "0"):
                 return 400, extra, graph_error(
-                    "(#100) Param is_hidden must be a boolean",
+                    "(#100) Param %s must be a boolean" % hide_param,
                     "OAuthException", 100)
             call.kind = "hide"
             self.hidden[segs[0]] = value in ("true", "1")

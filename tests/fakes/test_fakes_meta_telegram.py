@@ -210,6 +210,21 @@ def test_graph_reply_hide_send_whatsapp_recorded(graph):
     assert snap["whatsapp"][0]["body"] == "Moin"
 
 
+def test_graph_instagram_hide_param(graph):
+    """An Instagram comment is hidden with hide=true (JSON or form), shown
+    again with false; a non-boolean is a documented 400."""
+    st, _, body = post(graph.url + "/IG_C1", body={"hide": True},
+                       headers={"Authorization": "Bearer tok"})
+    assert st == 200 and body == {"success": True}
+    st, _, body = post(graph.url + "/IG_C1?access_token=tok", form={"hide": "false"})
+    assert st == 200
+    st, _, body = post(graph.url + "/IG_C1?access_token=tok", form={"hide": "maybe"})
+    assert st == 400 and body["error"]["code"] == 100
+    snap = graph.snapshot()
+    assert snap["hidden"] == {"IG_C1": False}
+    assert [c.kind for c in snap["calls"]] == ["hide", "hide", None]
+
+
 def test_graph_token_errors_in_documented_shape(graph):
     st, _, body = post(graph.url + "/C1/comments?access_token=bad", form={"message": "x"})
     assert st == 400

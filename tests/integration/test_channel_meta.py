@@ -1,0 +1,340 @@
+"""The Meta channels (facebook, instagram, whatsapp) against the fakes of
+tests/fakes/fake_meta.py: signed webhooks at /hooks/meta/<channel id> from
+MetaWebhookSender become conversations; the verification handshake; bad
+signatures are 401 and store nothing; replies, hides, server errors and
+Meta's throttling (error codes in a 400 answer) through the fake Graph API.
+
+Channels get "rate_limit_wait_s": 1, so a throttled reply whose usage
+headers name no wait is retried after a second instead of a minute.
+"""
+
+import json
+import time
+import urllib.parse
+
+import pytest
+
+import fake_meta
+from authkit import db_value
+from harness import SLOW, wait_until
+from channelkit import (create_channel, health, incoming, send_reply,
+                        wait_delivery, wait_incoming)
+
+APP_SECRET = "meta-app-secret-0123"
+VERIFY_TOKEN = "meta-verify-token-42"
+ACCESS_TOKEN = "test-page-token"
+PAGE = "104000000000001"
+IG = "17841400000000001"
+PHONE = "106540352242922"
+WABA = "102290129340398"
+SECRETS = {"app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN,
+           "access_token": ACCESS_TOKEN}
+
+
+@pytest.fixture
+def graph():
+    g = fake_meta.FakeGraphAPI(access_tokens=(ACCESS_TOKEN,))
+    g.add_phone_number(PHONE)
+    with g:
+        yield g
+
+
+@pytest.fixture
+def sender():
+    return fake_meta.MetaWebhookSender(APP_SECRET, VERIFY_TOKEN)
+
+
+def meta_channel(api, graph, kind, name=None, secrets=None):
+    return create_channel(api, kind, name or kind, graph, secrets or SECRETS,
+                          rate_limit_wait_s=1)
+
+
+def hook_url(server, ch):
+    assert ch["webhook_path"] == "/hooks/meta/%d" % ch["id"]
+    return "http://127.0.0.1:%d%s" % (server.port, ch["webhook_path"])
+
+
+def deliver(sender, server, ch, payload, **kw):
+    d = sender.deliver(hook_url(server, ch), payload, **kw)
+    return d.status, (json.loads(d.body) if d.body else None)
+
+
+def wait_calls(graph, kind, n, timeout=10):
+    """Wait until the fake recorded n calls of kind; those calls."""
+    assert graph.wait_for(lambda g: len([c for c in g.calls if c.kind == kind]) >= n,
+                          timeout * SLOW), "no %d %s calls: %r" % (n, kind, graph.calls)
+    return [c for c in graph.calls if c.kind == kind]
+
+
+def comment(n, from_id="9001", name="Erika Muster", post="55", parent=None, text=None):
+    return fake_meta.page_feed_comment(PAGE, PAGE + "_" + post, post + "_" + str(n),
+                            text or "Kommentar %d" % n, from_id, name,
+                            parent_id=parent)
+
+
+# -- receiving ----------------------------------------------------------------------
+
+def test_page_comments_and_messenger_messages(api, server, graph, sender):
+    """Feed comments thread per post and commenter; the Page's own comment and
+    an edit add nothing; a Messenger message (text with characters Meta
+    escapes) is its own conversation by sender; the echo of our own message
+    and a delivery receipt are accepted and ignored."""
+    ch = meta_channel(api, graph, "facebook")
+    assert deliver(sender, server, ch, comment(1, text="Wann kommt der Strom wieder?")) \
+        == (200, {"ok": True, "stored": 1, "duplicates": 0})
+    deliver(sender, server, ch, comment(2, parent="55_1"))
+    deliver(sender, server, ch, comment(3, post="66"))
+    deliver(sender, server, ch, comment(4, from_id=PAGE, name="Stadtwerk"))
+    deliver(sender, server, ch, fake_meta.page_feed_comment(
+        PAGE, PAGE + "_55", "55_1", "geändert", "9001", "Erika Muster", verb="edited"))
+    dm = fake_meta.messenger_message(PAGE, "PSID7", "m_1", "Grüße <a/b> 100% @home")
+    assert deliver(sender, server, ch, dm)[0] == 200
+    echo = fake_meta.messenger_message(PAGE, "PSID7", "m_2", "Antwort")
+    echo["entry"][0]["messaging"][0]["message"]["is_echo"] = True
+    receipt = fake_meta.messenger_message(PAGE, "PSID7", "m_3", "x")
+    item = receipt["entry"][0]["messaging"][0]
+    del item["message"]
+    item["delivery"] = {"mids": ["m_1"], "watermark": item["timestamp"]}
+    for payload in (echo, receipt):
+        assert deliver(sender, server, ch, payload) == (200, {"ok": True, "stored": 0,
+                                                   "duplicates": 0})
+
+    got = wait_incoming(api, "facebook", ["55_1", "55_2", "66_3", "m_1"])
+    assert set(got) == {"55_1", "55_2", "66_3", "m_1"}
+    assert got["55_1"]["text"] == "Wann kommt der Strom wieder?"
+    assert got["55_1"]["author"]["name"] == "Erika Muster"
+    assert got["55_1"]["meta"]["type"] == "comment"
+    assert got["55_1"]["meta"]["post_id"] == PAGE + "_55"
+    assert got["55_1"]["conversation_id"] == got["55_2"]["conversation_id"]
+    assert got["66_3"]["conversation_id"] != got["55_1"]["conversation_id"]
+    assert got["m_1"]["text"] == "Grüße <a/b> 100% @home"
+    assert got["m_1"]["meta"] == {"object": "page", "type": "message", "page_id": PAGE}
+    assert got["m_1"]["conversation_id"] not in (got["55_1"]["conversation_id"],
+                                      got["66_3"]["conversation_id"])
+    assert health(api, ch["id"])["status"] == "ok"
+
+
+def test_instagram_and_whatsapp_messages(api, server, graph, sender):
+    """Instagram comments (with the username) and direct messages, and a
+    WhatsApp text with the sender's profile name, arrive; a WhatsApp status
+    update is accepted and stores nothing."""
+    ig = meta_channel(api, graph, "instagram")
+    wa = meta_channel(api, graph, "whatsapp")
+    deliver(sender, server, ig, fake_meta.instagram_comment(
+        IG, "1801", "Tolle Aktion!", "7001", "erika.m", "MEDIA9"))
+    deliver(sender, server, ig, fake_meta.instagram_message(IG, "IGSID5", "ig_m_1", "Hallo?"))
+    deliver(sender, server, wa, fake_meta.whatsapp_text_message(
+        WABA, PHONE, "4930123456", "4915112345678", "Kim Schulz", "wamid.AAA1",
+        "Zählerstand 4711"))
+    status_only = fake_meta.whatsapp_text_message(
+        WABA, PHONE, "4930123456", "4915112345678", "Kim Schulz", "wamid.AAA2", "x")
+    value = status_only["entry"][0]["changes"][0]["value"]
+    del value["messages"], value["contacts"]
+    value["statuses"] = [{"id": "wamid.OUT1", "status": "delivered",
+                          "timestamp": str(int(time.time())), "recipient_id": "4915112345678"}]
+    assert deliver(sender, server, wa, status_only)[1]["stored"] == 0
+
+    got = wait_incoming(api, "instagram", ["1801", "ig_m_1"])
+    assert got["1801"]["text"] == "Tolle Aktion!"
+    assert got["1801"]["meta"]["object"] == "instagram"
+    assert got["ig_m_1"]["text"] == "Hallo?"
+    conv = api.conversation(got["1801"]["conversation_id"])
+    assert conv["channel"]["id"] == ig["id"]
+    [w] = wait_incoming(api, "whatsapp", ["wamid.AAA1"]).values()
+    assert w["text"] == "Zählerstand 4711"
+    assert w["author"]["name"] == "Kim Schulz"
+    assert w["meta"]["phone_number_id"] == PHONE
+    assert list(incoming(api, "whatsapp")) == ["wamid.AAA1"]
+
+
+@pytest.mark.parametrize("signature", ["wrong", "missing", "malformed", "sha1", "tampered"])
+def test_bad_signature_is_401_and_stores_nothing(api, server, graph, sender, signature):
+    ch = meta_channel(api, graph, "facebook")
+    status, body = deliver(sender, server, ch, comment(1), signature=signature)
+    assert status == 401, body
+    assert body["error"]["code"] == "unauthorized"
+    assert APP_SECRET not in json.dumps(body)
+    assert incoming(api, "facebook") == {}
+    assert "X-Hub-Signature-256" in health(api, ch["id"])["last_error"]
+
+
+def test_channel_without_app_secret_refuses(api, server, graph, sender):
+    ch = meta_channel(api, graph, "facebook", secrets={"access_token": ACCESS_TOKEN})
+    status, body = deliver(sender, server, ch, comment(1))
+    assert status == 401 and "app_secret" in body["error"]["message"]
+
+
+def test_same_delivery_twice_is_stored_once(api, server, graph, sender):
+    ch = meta_channel(api, graph, "facebook")
+    payload = comment(1)
+    assert deliver(sender, server, ch, payload)[1]["stored"] == 1
+    assert deliver(sender, server, ch, payload) == (200, {"ok": True, "stored": 0,
+                                               "duplicates": 1})
+    assert list(incoming(api, "facebook")) == ["55_1"]
+
+
+def test_payload_for_another_object_or_not_meta_is_refused(api, server, graph, sender):
+    """A signed delivery that is not Meta's shape, or for another object, is
+    refused as invalid (the route answers CT_ERR_INVALID with 400 or 422)."""
+    ch = meta_channel(api, graph, "facebook")
+    status, body = deliver(sender, server, ch, fake_meta.instagram_message(IG, "S", "m", "x"))
+    assert status in (400, 422) and body["error"]["code"] == "invalid", body
+    assert "instagram" in body["error"]["message"]
+    status, body = deliver(sender, server, ch, {"hello": "world"})
+    assert status in (400, 422) and body["error"]["code"] == "invalid", body
+    assert incoming(api, "facebook") == {}
+
+
+def test_verify_handshake(api, server, graph, sender):
+    """Meta's GET with the right verify_token is answered with exactly the
+    challenge as text; a wrong token or mode is 401."""
+    ch = meta_channel(api, graph, "whatsapp")
+    url = hook_url(server, ch)
+    d = sender.verify_handshake(url, challenge="1158201444")
+    assert (d.status, d.text) == (200, "1158201444")
+    assert sender.verify_handshake(url, verify_token="wrong").status == 401
+    assert sender.verify_handshake(url, mode="unsubscribe").status == 401
+    status, headers, raw = api.request("GET", ch["webhook_path"] + "?" + urllib.parse.urlencode(
+        {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "abc"}),
+        token="")
+    assert (status, raw) == (200, b"abc")
+    assert headers["content-type"].startswith("text/plain")
+
+
+# -- replies --------------------------------------------------------------------------
+
+def reply_to(api, server, sender, ch, payload, external_id, text):
+    deliver(sender, server, ch, payload)
+    got = wait_incoming(api, ch["name"], [external_id])
+    return send_reply(api, got[external_id]["conversation_id"], text)
+
+
+def test_reply_to_a_comment_and_hide_it(api, server, graph, sender):
+    """A reply to a Page comment is POST /{comment-id}/comments with the
+    token as a bearer header (not in the URL); it is recorded with Meta's id.
+    Hiding the comment and showing it again reach the fake as is_hidden."""
+    ch = meta_channel(api, graph, "facebook")
+    r = reply_to(api, server, sender, ch, comment(1), "55_1", "Gegen 9 Uhr.")
+    sent = wait_delivery(api, r["conversation_id"], r["id"])
+    [call] = wait_calls(graph, "comment_reply", 1)
+    assert call.path == "/v21.0/55_1/comments"
+    assert call.headers["authorization"] == "Bearer " + ACCESS_TOKEN
+    assert call.query == {}
+    assert graph.replies == [{"id": sent["external_id"], "parent": "55_1",
+                              "message": "Gegen 9 Uhr.", "edge": "comments"}]
+    mid = incoming(api, "facebook")["55_1"]["id"]
+    status, body = api.post("/api/v1/messages/%d/hide" % mid, {"hidden": True})
+    assert status in (200, 202), body
+    wait_calls(graph, "hide", 1)
+    assert graph.hidden == {"55_1": True}
+    status, body = api.post("/api/v1/messages/%d/hide" % mid, {"hidden": False})
+    assert status in (200, 202), body
+    calls = wait_calls(graph, "hide", 2)
+    assert graph.hidden == {"55_1": False}
+    assert [c.params for c in calls] == [{"is_hidden": True}, {"is_hidden": False}]
+
+
+def test_instagram_replies_and_hide(api, server, graph, sender):
+    """An Instagram comment is answered through /replies and hidden with
+    hide=true; an Instagram direct message through /{account}/messages."""
+    ch = meta_channel(api, graph, "instagram")
+    payload = fake_meta.instagram_comment(IG, "1801", "Frage?", "7001", "erika.m", "MEDIA9")
+    r = reply_to(api, server, sender, ch, payload, "1801", "Antwort!")
+    wait_delivery(api, r["conversation_id"], r["id"])
+    assert [(x["parent"], x["edge"], x["message"]) for x in graph.replies] == \
+        [("1801", "replies", "Antwort!")]
+    mid = incoming(api, "instagram")["1801"]["id"]
+    assert api.post("/api/v1/messages/%d/hide" % mid, {"hidden": True})[0] in (200, 202)
+    [call] = wait_calls(graph, "hide", 1)
+    assert call.path == "/v21.0/1801" and call.params == {"hide": True}
+    r = reply_to(api, server, sender, ch,
+                 fake_meta.instagram_message(IG, "IGSID5", "ig_m_1", "DM"), "ig_m_1", "Hi!")
+    sent = wait_delivery(api, r["conversation_id"], r["id"])
+    [m] = graph.messages
+    assert (m["account"], m["recipient_id"], m["text"]) == (IG, "IGSID5", "Hi!")
+    assert sent["external_id"] == m["message_id"]
+
+
+def test_messenger_and_whatsapp_replies(api, server, graph, sender):
+    fb = meta_channel(api, graph, "facebook")
+    wa = meta_channel(api, graph, "whatsapp")
+    r = reply_to(api, server, sender, fb,
+                 fake_meta.messenger_message(PAGE, "PSID7", "m_1", "Hallo"), "m_1", "Moin!")
+    sent = wait_delivery(api, r["conversation_id"], r["id"])
+    assert graph.messages == [{"account": PAGE, "recipient_id": "PSID7", "text": "Moin!",
+                               "messaging_type": "RESPONSE",
+                               "message_id": sent["external_id"]}]
+    r = reply_to(api, server, sender, wa, fake_meta.whatsapp_text_message(
+        WABA, PHONE, "4930123456", "4915112345678", "Kim", "wamid.IN1", "Hallo"),
+        "wamid.IN1", "Wir melden uns.")
+    sent = wait_delivery(api, r["conversation_id"], r["id"])
+    [w] = graph.whatsapp
+    assert (w["phone_number_id"], w["to"], w["body"]) == (PHONE, "4915112345678",
+                                               "Wir melden uns.")
+    assert sent["external_id"] == w["id"] and w["id"].startswith("wamid.")
+
+
+def test_server_errors_then_the_reply_is_delivered_once(api, server, graph, sender):
+    ch = meta_channel(api, graph, "facebook")
+    graph.fail_first(2)
+    r = reply_to(api, server, sender, ch, comment(1), "55_1", "Einmal")
+    wait_delivery(api, r["conversation_id"], r["id"])
+    assert [c.status for c in graph.calls] == [500, 500, 200]
+    assert len(graph.replies) == 1
+
+
+@pytest.mark.parametrize("code", [4, 80001, 130429])
+def test_throttled_reply_waits_then_is_delivered_once(api, server, graph, sender, code):
+    """Throttling answers (code 4 and 80001 under HTTP 400, which would
+    otherwise be permanent; 130429 under 429) without a wait in the usage
+    headers: the reply waits rate_limit_wait_s (1 s) and is sent once."""
+    kind = "whatsapp" if code == 130429 else "facebook"
+    ch = meta_channel(api, graph, kind)
+    graph.rate_limit_first(2, code=code, regain_minutes=0)
+    payload = comment(1) if kind == "facebook" else fake_meta.whatsapp_text_message(
+        WABA, PHONE, "49301", "49151", "Kim", "wamid.T1", "Hallo")
+    r = reply_to(api, server, sender, ch, payload, "55_1" if kind == "facebook" else "wamid.T1",
+                 "Später")
+    wait_delivery(api, r["conversation_id"], r["id"], timeout=20)
+    calls = [c for c in graph.calls if c.method == "POST"]
+    assert [c.kind for c in calls] == ["rate_limited", "rate_limited",
+                            "comment_reply" if kind == "facebook" else "whatsapp"]
+    gaps = [b.time - a.time for a, b in zip(calls, calls[1:])]
+    assert min(gaps) >= 0.95, gaps
+    assert len(graph.replies) + len(graph.whatsapp) == 1
+
+
+def test_wait_named_by_the_usage_headers_wins(api, server, graph, sender):
+    """X-Business-Use-Case-Usage naming 1 minute to regain access keeps the
+    reply queued (with the code in its error) beyond rate_limit_wait_s."""
+    ch = meta_channel(api, graph, "facebook")
+    graph.rate_limit_first(1, code=80006, regain_minutes=1)
+    r = reply_to(api, server, sender, ch,
+                 fake_meta.messenger_message(PAGE, "PSID7", "m_1", "Hallo"), "m_1", "Gleich")
+    wait_until(lambda: "80006" in (
+        [m for m in api.conversation(r["conversation_id"])["messages"]
+         if m["id"] == r["id"]][0]["delivery_error"] or ""), 10, 0.05, "throttled")
+    run_at = int(db_value(server, "SELECT run_at FROM jobs WHERE state = 'queued'"))
+    assert run_at >= time.time() * 1000 + 50000  # about a minute, not rate_limit_wait_s
+    assert len([c for c in graph.calls if c.method == "POST"]) == 1
+    assert graph.messages == []
+
+
+def test_invalid_token_fails_at_once_without_the_token(api, server, graph, sender):
+    ch = meta_channel(api, graph, "facebook", secrets=dict(SECRETS, access_token="revoked-x"))
+    r = reply_to(api, server, sender, ch, comment(1), "55_1", "Nie")
+    failed = wait_delivery(api, r["conversation_id"], r["id"], state="failed")
+    assert "190" in failed["delivery_error"]
+    assert "revoked-x" not in failed["delivery_error"]
+    assert len(graph.calls) == 1
+
+
+def test_lost_answer_may_post_twice_as_documented(api, server, graph, sender):
+    """The Graph API takes no idempotency key: when Meta performed the reply
+    but its answer was lost, the retry posts it again (docs/channel-meta.md).
+    Only that case duplicates: the reply ends sent."""
+    ch = meta_channel(api, graph, "facebook")
+    graph.fail_after_processing_first(1, status=500)
+    r = reply_to(api, server, sender, ch, comment(1), "55_1", "Doppelt?")
+    wait_delivery(api, r["conversation_id"], r["id"])
+    assert [x["message"] for x in graph.replies] == ["Doppelt?", "Doppelt?"]
