@@ -14,6 +14,11 @@ void api_messages_share(http_request *req, http_response *res);
 void api_messages_hide(http_request *req, http_response *res);
 void api_messages_retry(http_request *req, http_response *res);
 void api_hooks_receive(http_request *req, http_response *res);
+/* The website widget's public routes (widget.c) */
+void api_widget_script(http_request *req, http_response *res);
+void api_widget_session(http_request *req, http_response *res);
+void api_widget_post(http_request *req, http_response *res);
+void api_widget_messages(http_request *req, http_response *res);
 void api_conversations_list(http_request *req, http_response *res);
 void api_conversation_get(http_request *req, http_response *res);
 void api_conversation_patch(http_request *req, http_response *res);

@@ -15,6 +15,7 @@ static const channel_kind *const kinds[] = {
 	&channel_instagram,
 	&channel_whatsapp,
 	&channel_telegram,
+	&channel_widget,
 };
 /* clang-format on */
 

@@ -152,6 +152,10 @@ enum {
 	 * second-factor page); refusals are answered in HTML; a posted form
 	 * may carry the CSRF token in its field "csrf". */
 	ROUTE_PAGE = 1 << 3,
+	/* Public and called from other sites (the website widget): the handler
+	 * checks the Origin against its own list, so the same-origin check of
+	 * state-changing requests does not apply. */
+	ROUTE_CROSS_ORIGIN = 1 << 4,
 };
 
 /* One entry of the route table (routes.c). */

@@ -19,6 +19,11 @@ const http_route http_routes[] = {
 	{"POST", "/api/v1/messages/{id}/retry", api_messages_retry, ROLES_WRITE, 0, 0},
 	{"GET", "/hooks/{kind}/{id}", api_hooks_receive, 0, 0, 0},
 	{"POST", "/hooks/{kind}/{id}", api_hooks_receive, 0, 0, ROUTE_INGEST_BODY},
+	/* The website widget, called from the organisation's own site (api/widget.c). */
+	{"GET", "/widget/{script}", api_widget_script, 0, 0, 0},
+	{"GET", "/widget/{id}/session", api_widget_session, 0, 0, 0},
+	{"GET", "/widget/{id}/messages", api_widget_messages, 0, 0, 0},
+	{"POST", "/widget/{id}/messages", api_widget_post, 0, 64u << 10, ROUTE_CROSS_ORIGIN},
 	{"GET", "/api/v1/conversations", api_conversations_list, ROLES_ANY, 0, 0},
 	{"GET", "/api/v1/conversations/{id}", api_conversation_get, ROLES_ANY, 0, 0},
 	{"PATCH", "/api/v1/conversations/{id}", api_conversation_patch, ROLES_WRITE, 0, 0},

@@ -308,7 +308,10 @@ def test_assets_are_embedded_cached_and_compressed(server):
 PAGES_PUBLIC = {("GET", "/"), ("GET", "/login"), ("POST", "/login"),
                 ("GET", "/static/{name}"),
                 # the channels' webhooks: the platforms sign, they do not log in
-                ("GET", "/hooks/{kind}/{id}"), ("POST", "/hooks/{kind}/{id}")}
+                ("GET", "/hooks/{kind}/{id}"), ("POST", "/hooks/{kind}/{id}"),
+                # the website widget, called from the organisation's own site
+                ("GET", "/widget/{script}"), ("GET", "/widget/{id}/session"),
+                ("GET", "/widget/{id}/messages"), ("POST", "/widget/{id}/messages")}
 
 
 def page_routes(binary):
