@@ -13,6 +13,7 @@
 #   BENCH_SEARCH_REQUESTS  search requests (default 1000)
 #   BENCH_WRK_SECONDS      seconds per wrk run (default 10)
 #   BENCH_PG=0             skip the PostgreSQL figures (default 1: measure them)
+#   BENCH_EMAILS           mails in the IMAP benchmark's mailbox (default 10000)
 #   BENCH_KEEP=1           keep the temporary folder (its path is printed)
 #   BENCH_ONLY=triage      only the triage figures (seconds instead of an hour)
 #   TRIAGE_BENCH           the triage benchmark binary (make bench builds it)
@@ -321,6 +322,11 @@ if [ "$ONLY" = triage ]; then
 	python3 "$BENCH_DIR/client.py" report "$RES"
 	exit 0
 fi
+
+say "e-mail: ${BENCH_EMAILS:-10000} mails through IMAP (Dovecot), GMime and ingest"
+run "$RES/email.json" env CLUETRAIN="$CLUETRAIN" python3 "$BENCH_DIR/email_bench.py" \
+	--mails "${BENCH_EMAILS:-10000}"
+say "  $(cat "$RES/email.json")"
 
 say "generating $MESSAGES messages (seed $SEED)"
 MSGS=$TMP/messages.jsonl

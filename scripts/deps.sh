@@ -23,8 +23,8 @@ libsodium-dev libcurl4-openssl-dev libpq-dev libstemmer-dev libutf8proc-dev gett
 cracklib-runtime liboath-dev libgmime-3.0-dev locales zlib1g-dev tzdata libyaml-dev libpcre2-dev
 libicu-dev libexttextcat-dev libexttextcat-data libgit2-dev"
 test_pkgs="clang libclang-rt-14-dev llvm libcmocka-dev clang-format cppcheck python3
-python3-pytest curl sqlite3 procps postfix oathtool postgresql chromium"
-bench_pkgs="wrk nginx-light curl python3 sqlite3 procps postgresql"
+python3-pytest curl sqlite3 procps postfix oathtool postgresql chromium dovecot-imapd"
+bench_pkgs="wrk nginx-light curl python3 sqlite3 procps postgresql dovecot-imapd"
 
 pkgs=$build_pkgs
 for extra in "$@"; do

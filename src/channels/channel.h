@@ -134,6 +134,7 @@ extern const channel_kind channel_whatsapp;
 extern const channel_kind channel_telegram;
 extern const channel_kind channel_mastodon;
 extern const channel_kind channel_x;
+extern const channel_kind channel_email;
 extern const channel_kind channel_widget;
 
 /* The adapter for a kind ("api", ...), or NULL. */

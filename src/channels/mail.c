@@ -16,6 +16,11 @@ static void init_gmime(void)
 	g_mime_init();
 }
 
+void mail_gmime_init(void)
+{
+	pthread_once(&gmime_once, init_gmime);
+}
+
 /* The domain part of an address, for the Message-ID. */
 static const char *domain_of(const char *address)
 {
@@ -23,19 +28,54 @@ static const char *domain_of(const char *address)
 	return at && at[1] ? at + 1 : "localhost";
 }
 
-ct_err mail_compose(const mail_settings *s, const mail_message *m, buf *out)
+static const mail_thread no_thread;
+
+/* In-Reply-To and References of a reply. */
+static void set_thread_headers(GMimeMessage *msg, const mail_thread *m)
 {
-	pthread_once(&gmime_once, init_gmime);
+	GMimeObject *obj = GMIME_OBJECT(msg);
+	if (m->in_reply_to && *m->in_reply_to) {
+		char *v = g_strdup_printf("<%s>", m->in_reply_to);
+		g_mime_object_set_header(obj, "In-Reply-To", v, NULL);
+		g_free(v);
+	}
+	GString *refs = g_string_new(NULL);
+	for (size_t i = 0; m->references && m->references[i]; i++)
+		if (*m->references[i])
+			g_string_append_printf(refs, "%s<%s>", refs->len ? " " : "",
+					       m->references[i]);
+	if (refs->len)
+		g_mime_object_set_header(obj, "References", refs->str, NULL);
+	g_string_free(refs, TRUE);
+}
+
+/* The Message-ID of m (or a new one) into id. */
+static void message_id_for(const mail_settings *s, const mail_thread *t, char *id, size_t size)
+{
+	if (t->message_id && *t->message_id) {
+		snprintf(id, size, "%s", t->message_id);
+		return;
+	}
+	char *fresh = g_mime_utils_generate_message_id(domain_of(s->from));
+	snprintf(id, size, "%s", fresh);
+	g_free(fresh);
+}
+
+/* Compose m with Message-ID id into out. */
+static ct_err compose_with_id(const mail_settings *s, const mail_message *m, const mail_thread *t,
+			      const char *id, buf *out)
+{
+	mail_gmime_init();
 	GMimeMessage *msg = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, "cluetrain", s->from);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, m->to);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM,
+				   t->from_name ? t->from_name : "cluetrain", s->from);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, t->to_name, m->to);
 	g_mime_message_set_subject(msg, m->subject, "utf-8");
 	GDateTime *now = g_date_time_new_now_utc();
 	g_mime_message_set_date(msg, now);
 	g_date_time_unref(now);
-	char *id = g_mime_utils_generate_message_id(domain_of(s->from));
 	g_mime_message_set_message_id(msg, id);
-	g_free(id);
+	set_thread_headers(msg, t);
 	GMimeTextPart *part = g_mime_text_part_new_with_subtype("plain");
 	g_mime_text_part_set_text(part, m->text);
 	g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
@@ -49,6 +89,20 @@ ct_err mail_compose(const mail_settings *s, const mail_message *m, buf *out)
 	g_mime_format_options_free(fmt);
 	g_object_unref(msg);
 	return err;
+}
+
+ct_err mail_compose(const mail_settings *s, const mail_message *m, buf *out)
+{
+	return mail_compose_thread(s, m, NULL, out);
+}
+
+ct_err mail_compose_thread(const mail_settings *s, const mail_message *m, const mail_thread *t,
+			   buf *out)
+{
+	char id[256];
+	t = t ? t : &no_thread;
+	message_id_for(s, t, id, sizeof(id));
+	return compose_with_id(s, m, t, id, out);
 }
 
 typedef struct upload {
@@ -77,6 +131,14 @@ static int permanent_failure(CURL *curl, CURLcode rc)
 
 ct_err mail_send(const mail_settings *s, const mail_message *m, channel_outcome *out)
 {
+	return mail_send_thread(s, m, NULL, out);
+}
+
+ct_err mail_send_thread(const mail_settings *s, const mail_message *m, const mail_thread *t,
+			channel_outcome *out)
+{
+	if (!t)
+		t = &no_thread;
 	if (!s->url || !*s->url) {
 		snprintf(out->error, sizeof(out->error), "no mail server is configured (smtp.url)");
 		out->permanent = 1;
@@ -84,7 +146,9 @@ ct_err mail_send(const mail_settings *s, const mail_message *m, channel_outcome 
 	}
 	buf text;
 	buf_init(&text, 1 << 20);
-	ct_err err = mail_compose(s, m, &text);
+	char id[256];
+	message_id_for(s, t, id, sizeof(id));
+	ct_err err = compose_with_id(s, m, t, id, &text);
 	if (err) {
 		buf_free(&text);
 		return err;
@@ -119,6 +183,8 @@ ct_err mail_send(const mail_settings *s, const mail_message *m, channel_outcome 
 			 "the mail server refused or was not reached: %s", curl_easy_strerror(rc));
 		out->permanent = permanent_failure(curl, rc);
 		err = CT_ERR_IO;
+	} else {
+		snprintf(out->external_id, sizeof(out->external_id), "%s", id);
 	}
 	curl_easy_cleanup(curl);
 	curl_slist_free_all(rcpt);

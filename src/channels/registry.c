@@ -9,12 +9,13 @@
 /* clang-format off */ /* one kind a line */
 static const channel_kind *const kinds[] = {
 	&channel_api,
-	&channel_mastodon,
-	&channel_x,
 	&channel_facebook,
 	&channel_instagram,
 	&channel_whatsapp,
 	&channel_telegram,
+	&channel_mastodon,
+	&channel_x,
+	&channel_email,
 	&channel_widget,
 };
 /* clang-format on */
