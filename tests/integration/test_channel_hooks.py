@@ -7,7 +7,6 @@ failed reply. The platform adapters have test files of their own
 import hashlib
 import hmac
 import json
-import time
 
 from harness import message, wait_until
 
