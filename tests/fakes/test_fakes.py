@@ -244,14 +244,15 @@ def test_mastodon_500_phases(masto):
     url = masto.url + "/api/v1/notifications"
     masto.fail_first(2)
     assert [call("GET", url, MTOKEN)[0] for _ in range(3)] == [500, 500, 200]
-    masto.fail_for(0.4)
+    # Windows of 1.5 s: a loaded machine must not let a call miss its phase.
+    masto.fail_for(1.5)
     st, h, body = call("GET", url, MTOKEN)
     assert st == 500 and isinstance(body, bytes)
-    time.sleep(0.5)
+    time.sleep(1.6)
     assert call("GET", url, MTOKEN)[0] == 200
-    masto.fail_until(time.time() + 0.3, status=503)
+    masto.fail_until(time.time() + 1.5, status=503)
     assert call("GET", url, MTOKEN)[0] == 503
-    time.sleep(0.4)
+    time.sleep(1.6)
     assert call("GET", url, MTOKEN)[0] == 200
     # only POSTs fail: polling goes on
     masto.fail_first(1, method="POST")
@@ -269,14 +270,14 @@ def test_mastodon_429_and_rate_limit_headers(masto):
     reset = datetime.datetime.strptime(h["x-ratelimit-reset"],
                                        "%Y-%m-%dT%H:%M:%S.%fZ")
     assert reset.replace(tzinfo=datetime.timezone.utc).timestamp() > time.time()
-    masto.rate_limit_for(2)
+    masto.rate_limit_for(5)
     st, h, body = call("GET", url, MTOKEN)
     assert st == 429 and body == {"error": "Too many requests"}
     assert h["x-ratelimit-remaining"] == "0"
     reset = datetime.datetime.strptime(h["x-ratelimit-reset"],
                                        "%Y-%m-%dT%H:%M:%S.%fZ").replace(
                                            tzinfo=datetime.timezone.utc)
-    assert 1.0 < reset.timestamp() - time.time() <= 2.1
+    assert 0 < reset.timestamp() - time.time() <= 5.1
     masto.succeed()
     assert call("GET", url, MTOKEN)[0] == 200
     # the real counter
@@ -486,9 +487,9 @@ def test_x_500_phases(x):
     url = mentions_url(x)
     x.fail_first(2)
     assert [call("GET", url, XTOKEN)[0] for _ in range(3)] == [500, 500, 200]
-    x.fail_for(0.3)
+    x.fail_for(1.5)  # long enough for a loaded machine's call to land inside
     assert call("GET", url, XTOKEN)[0] == 500
-    time.sleep(0.4)
+    time.sleep(1.6)
     assert call("GET", url, XTOKEN)[0] == 200
     x.fail_first(1, status=503, method="POST")
     assert call("GET", url, XTOKEN)[0] == 200
@@ -501,11 +502,11 @@ def test_x_429_and_rate_limit_headers(x):
     st, h, _ = call("GET", url, XTOKEN)
     assert h["x-rate-limit-limit"] == "300" and h["x-rate-limit-remaining"] == "299"
     assert int(h["x-rate-limit-reset"]) > time.time() + 800
-    x.rate_limit_for(2)
+    x.rate_limit_for(5)
     st, h, body = call("GET", url, XTOKEN)
     assert st == 429 and body["errors"][0]["code"] == 88
     assert h["x-rate-limit-remaining"] == "0"
-    assert 0 < int(h["x-rate-limit-reset"]) - time.time() <= 3
+    assert 0 < int(h["x-rate-limit-reset"]) - time.time() <= 6
     x.succeed()
     x.set_rate_limit("GET /2/users/:id/mentions", 2, 60)
     got = [call("GET", url, XTOKEN) for _ in range(3)]
