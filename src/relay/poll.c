@@ -24,7 +24,7 @@
 #include "relay/relay_internal.h"
 
 #define JOB_POLL_CHANNEL "poll_channel"
-#define POLL_TICK_MS 1000
+#define POLL_TICK_MS 250
 #define POLL_DEFAULT_S 60
 
 /* The pollable channels whose poll job is not queued or running. */

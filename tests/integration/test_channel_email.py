@@ -27,16 +27,16 @@ import pytest
 
 from harness import REPO, wait_until
 from smtp_sink import SmtpSink, smtp_sink_path
-from channelkit import incoming, wait_delivery, wait_incoming
+from channelkit import adapter_runs, incoming, wait_delivery, wait_incoming
 
 MAIL_DIR = os.path.join(REPO, "tests", "mail")
 DOVECOT_SH = os.path.join(MAIL_DIR, "dovecot.sh")
 ADDRESS = "service@stadtwerke.example"
 PASSWORD = "geheim"
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [adapter_runs, pytest.mark.skipif(
     not os.access("/usr/sbin/dovecot", os.X_OK) or not smtp_sink_path(),
-    reason="needs dovecot-imapd and postfix (scripts/deps.sh test)")
+    reason="needs dovecot-imapd and postfix (scripts/deps.sh test)")]
 
 
 def free_port():

@@ -11,7 +11,10 @@ import json
 import threading
 import time
 
+from channelkit import adapter_runs
 from harness import wait_until
+
+pytestmark = adapter_runs
 
 ORIGIN = "https://www.stadtwerke-example.de"
 
