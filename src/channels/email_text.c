@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "channels/email_parse.h"
+#include "channels/html_text.h"
 #include "core/buf.h"
 #include "core/crypto.h"
 
@@ -60,85 +61,6 @@ static void html_text(html_out *o, const char *s, size_t n)
 	}
 }
 
-/* A code point as UTF-8 into out (4 bytes); its length. */
-static size_t utf8_encode(uint32_t cp, char *out)
-{
-	if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		cp = 0xFFFD;
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
-static const struct {
-	const char *name;
-	uint32_t cp;
-} entities[] = {
-	{"amp", '&'},       {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
-	{"apos", '\''},     {"nbsp", ' '},     {"auml", 0xE4},    {"ouml", 0xF6},
-	{"uuml", 0xFC},     {"Auml", 0xC4},    {"Ouml", 0xD6},    {"Uuml", 0xDC},
-	{"szlig", 0xDF},    {"euro", 0x20AC},  {"copy", 0xA9},    {"reg", 0xAE},
-	{"hellip", 0x2026}, {"ndash", 0x2013}, {"mdash", 0x2014}, {"laquo", 0xAB},
-	{"raquo", 0xBB},    {"bdquo", 0x201E}, {"ldquo", 0x201C}, {"rdquo", 0x201D},
-	{"lsquo", 0x2018},  {"rsquo", 0x2019}, {"sbquo", 0x201A}, {"eacute", 0xE9},
-	{"egrave", 0xE8},   {"agrave", 0xE0},  {"shy", 0xAD},     {"middot", 0xB7},
-};
-
-/* Decode the entity at s (just after '&', up to end) into out; the bytes
- * consumed after '&', 0 when it is no entity. */
-static size_t html_entity(const char *s, const char *end, char *out, size_t *out_len)
-{
-	const char *semi = memchr(s, ';', (size_t)(end - s) < 12 ? (size_t)(end - s) : 12);
-	if (!semi || semi == s)
-		return 0;
-	size_t n = (size_t)(semi - s);
-	uint32_t cp = 0;
-	if (s[0] == '#') {
-		int hex = n > 1 && (s[1] == 'x' || s[1] == 'X');
-		size_t i = hex ? 2 : 1;
-		if (i >= n)
-			return 0;
-		for (; i < n; i++) {
-			int c = (unsigned char)s[i];
-			int d = isdigit(c)           ? c - '0'
-				: hex && isxdigit(c) ? (tolower(c) - 'a' + 10)
-						     : -1;
-			if (d < 0)
-				return 0;
-			cp = cp * (hex ? 16 : 10) + (uint32_t)d;
-			if (cp > 0x10FFFF)
-				cp = 0x110000;
-		}
-	} else {
-		size_t k = 0, count = sizeof(entities) / sizeof(entities[0]);
-		while (k < count &&
-		       !(strlen(entities[k].name) == n && !memcmp(entities[k].name, s, n)))
-			k++;
-		if (k == count)
-			return 0;
-		cp = entities[k].cp;
-	}
-	*out_len = utf8_encode(cp, out);
-	return n + 1;
-}
-
 /* Text between tags, with entities decoded. */
 static void html_chars(html_out *o, const char *s, const char *end)
 {
@@ -149,7 +71,7 @@ static void html_chars(html_out *o, const char *s, const char *end)
 		if (!amp)
 			break;
 		char cp[4];
-		size_t cp_len = 0, used = html_entity(amp + 1, end, cp, &cp_len);
+		size_t cp_len = 0, used = html_entity_decode(amp + 1, end, cp, &cp_len);
 		if (used && cp_len == 1 && cp[0] == ' ') {
 			html_text(o, " ", 1);
 		} else if (used) {
@@ -173,24 +95,6 @@ static const char *find_close(const char *s, const char *end, const char *name)
 		if (s[0] == '<' && s[1] == '/' && !strncasecmp(s + 2, name, n))
 			return s;
 	return NULL;
-}
-
-/* The end of the tag that starts at s ('<'): just after its '>', honouring
- * quoted attribute values; end when unterminated. */
-static const char *tag_end(const char *s, const char *end)
-{
-	char quote = 0;
-	for (s++; s < end; s++) {
-		if (quote) {
-			if (*s == quote)
-				quote = 0;
-		} else if (*s == '"' || *s == '\'') {
-			quote = *s;
-		} else if (*s == '>') {
-			return s + 1;
-		}
-	}
-	return end;
 }
 
 /* The value of attribute name in the tag [s, end) into out ("" if none). */
@@ -267,7 +171,7 @@ static const char *html_tag(html_out *o, const char *s, const char *e, const cha
 	if (!closing && name_in(name, skip)) {
 		const char *close = find_close(e, end, name);
 		if (close)
-			return tag_end(close, end);
+			return html_tag_end(close, end);
 		return strcmp(name, "head") ? end : e; /* an unclosed head hides nothing */
 	}
 	if (name_in(name, para))
@@ -346,7 +250,7 @@ char *email_html_to_text(const char *html, size_t len)
 			continue;
 		}
 		if (lt + 1 < end && (isalpha((unsigned char)lt[1]) || lt[1] == '/' || lt[1] == '!'))
-			s = html_tag(&o, lt, tag_end(lt, end), end);
+			s = html_tag(&o, lt, html_tag_end(lt, end), end);
 		else {
 			html_chars(&o, lt, lt + 1);
 			s = lt + 1;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "channels/html_text.h"
 #include "channels/social.h"
 #include "core/timeutil.h"
 
@@ -29,112 +30,6 @@
 #define FIELD_MAX 1024             /* a string of meta or of an attachment */
 #define EARLIEST_MS 631152000000LL /* ingest refuses times before 1990 */
 #define FUTURE_MS (3600LL * 1000)  /* and far in the future */
-
-/* The UTF-8 bytes of code point cp appended to out (U+FFFD for what is not a
- * character of its own: NUL, surrogates, past U+10FFFF). */
-static ct_err put_code_point(buf *out, unsigned long cp)
-{
-	unsigned char u[4];
-	size_t n;
-	if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
-		cp = 0xFFFD;
-	if (cp < 0x80) {
-		u[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (unsigned char)(0xC0 | (cp >> 6));
-		u[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (unsigned char)(0xE0 | (cp >> 12));
-		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 3;
-	} else {
-		u[0] = (unsigned char)(0xF0 | (cp >> 18));
-		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		u[3] = (unsigned char)(0x80 | (cp & 0x3F));
-		n = 4;
-	}
-	return buf_append(out, u, n);
-}
-
-/* The code point of a numeric entity body ("#39", "#x27"), or 0 when it is
- * not one. */
-static unsigned long numeric_entity(const char *s, size_t n)
-{
-	size_t i = 1;
-	int base = 10;
-	if (n < 2 || s[0] != '#')
-		return 0;
-	if (s[1] == 'x' || s[1] == 'X') {
-		base = 16;
-		i = 2;
-	}
-	if (i >= n || n - i > 8)
-		return 0;
-	unsigned long cp = 0;
-	for (; i < n; i++) {
-		char c = s[i];
-		int d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (base == 16 && c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (base == 16 && c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return 0;
-		cp = cp * (unsigned long)base + (unsigned long)d;
-	}
-	return cp ? cp : 0xFFFD;
-}
-
-/* Decode the entity at s ('&' first) into out; *used is how many bytes of s
- * it took (1 when it is no entity: the '&' is kept as it is). */
-static ct_err put_entity(const char *s, buf *out, size_t *used)
-{
-	static const struct {
-		const char *name;
-		const char *text;
-	} named[] = {{"amp", "&"},   {"lt", "<"},   {"gt", ">"},
-		     {"quot", "\""}, {"apos", "'"}, {"nbsp", " "}};
-	const char *semi = strchr(s + 1, ';');
-	*used = 1;
-	if (!semi || semi - s > 12)
-		return buf_append(out, "&", 1);
-	size_t n = (size_t)(semi - s - 1);
-	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-		if (strlen(named[i].name) == n && memcmp(named[i].name, s + 1, n) == 0) {
-			*used = n + 2;
-			return buf_puts(out, named[i].text);
-		}
-	}
-	unsigned long cp = numeric_entity(s + 1, n);
-	if (!cp)
-		return buf_append(out, "&", 1);
-	*used = n + 2;
-	return put_code_point(out, cp);
-}
-
-/* The end of the tag that starts at s ('<'): past its '>' (quoted attribute
- * values may hold '>'), or the end of the string. */
-static const char *tag_end(const char *s)
-{
-	char quote = 0;
-	for (s++; *s; s++) {
-		if (quote) {
-			if (*s == quote)
-				quote = 0;
-		} else if (*s == '"' || *s == '\'') {
-			quote = *s;
-		} else if (*s == '>') {
-			return s + 1;
-		}
-	}
-	return s;
-}
 
 /* Whether the tag at s ('<') is named name (with "/" first for an end tag). */
 static int tag_is(const char *s, const char *name)
@@ -167,6 +62,7 @@ static ct_err to_text(const char *s, int tags, buf *out)
 {
 	ct_err err = CT_OK;
 	size_t start = out->len;
+	const char *end = s + strlen(s);
 	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
 		s++;
 	while (*s && !err) {
@@ -175,11 +71,12 @@ static ct_err to_text(const char *s, int tags, buf *out)
 				err = buf_append(out, "\n", 1);
 			else if (tag_is(s, "/p") && out->len > start)
 				err = buf_append(out, "\n\n", 2);
-			s = tag_end(s);
+			s = html_tag_end(s, end);
 		} else if (*s == '&') {
-			size_t used;
-			err = put_entity(s, out, &used);
-			s += used;
+			char ch[4];
+			size_t n = 0, used = html_entity_decode(s + 1, end, ch, &n);
+			err = used ? buf_append(out, ch, n) : buf_append(out, "&", 1);
+			s += 1 + used;
 		} else {
 			size_t n = strcspn(s, tags ? "<&" : "&");
 			err = buf_append(out, s, n);
