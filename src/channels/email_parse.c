@@ -400,6 +400,8 @@ static json_t *build(GMimeMessage *msg, const email_parse_opts *o, walk *w)
 		json_object_set_new(m, "subject", json_clean(subject, SUBJECT_MAX_BYTES));
 	int64_t token = email_subject_token(subject);
 	set_thread(m, refs, parents, id, token);
+	if (token)
+		json_object_set_new(m, "conversation_id", json_integer(token));
 	set_date(m, msg, o->now_ms);
 	if (json_array_size(w->attachments))
 		json_object_set(m, "attachments", w->attachments);

@@ -8,8 +8,11 @@
  *
  * Threading, in this order: a conversation with the same thread_id on the
  * channel; the conversation of the message named by in_reply_to; the
- * contact's latest conversation on the channel unless it was resolved
- * longer ago than the re-open window; otherwise a new conversation.
+ * conversation named by conversation_id (a token of ours, such as the
+ * e-mail subject's "[#123]") when it is the same contact's on the same
+ * channel; for a message without thread_id, the contact's latest
+ * conversation on the channel unless it was resolved longer ago than the
+ * re-open window; otherwise a new conversation.
  *
  * Locking, with several nodes on one PostgreSQL database: two nodes storing
  * batches of the same customers lock the same identities and conversations,
@@ -33,6 +36,10 @@
 #include "ingest/ingest.h"
 #include "ingest/triage_apply.h"
 
+static const char SQL_CONVERSATION_BY_EXTERNAL[] =
+	"SELECT conversation_id FROM messages WHERE channel_id = $1 AND external_id = $2";
+static const char SQL_CONVERSATION_OF_CONTACT[] =
+	"SELECT id FROM conversations WHERE id = $1 AND channel_id = $2 AND contact_id = $3";
 static const char SQL_CHANNEL_BY_NAME[] = "SELECT id, kind FROM channels WHERE name = $1";
 static const char SQL_MESSAGE_BY_EXTERNAL[] =
 	"SELECT id, conversation_id FROM messages WHERE channel_id = $1 AND external_id = $2";
@@ -140,33 +147,49 @@ static ct_err latest_open_conversation(store_conn *c, const commit_ctx *x, int64
 	return err;
 }
 
+/* The conversation st (prepared and bound, one id column) selects: CT_OK
+ * with *conv 0 when it selects none. */
+static ct_err conversation_of(store_stmt *st, int64_t *conv)
+{
+	*conv = 0;
+	ct_err err = store_one_int(st, conv);
+	if (err == CT_ERR_NOT_FOUND) {
+		*conv = 0;
+		return CT_OK;
+	}
+	return err;
+}
+
+/* Which conversation m belongs to (see "Threading" at the top); 0: a new one. */
 static ct_err find_conversation(store_conn *c, const commit_ctx *x, const ingest_message *m,
 				int64_t channel_id, int64_t contact_id, int64_t *conv)
 {
 	*conv = 0;
 	ct_err err = CT_OK;
+	store_stmt *st;
 	if (m->thread_id) {
-		store_stmt *st = store_prepare(c, SQL_CONVERSATION_BY_THREAD);
-		if (!st)
+		if (!(st = store_prepare(c, SQL_CONVERSATION_BY_THREAD)))
 			return CT_ERR_STORE;
 		store_bind_int(st, 1, channel_id);
 		store_bind_text(st, 2, m->thread_id);
-		err = store_one_int(st, conv);
-		if (err != CT_ERR_NOT_FOUND)
+		if ((err = conversation_of(st, conv)) || *conv)
 			return err;
 	}
 	if (m->in_reply_to) {
-		store_stmt *st = store_prepare(c, SQL_MESSAGE_BY_EXTERNAL);
-		if (!st)
+		if (!(st = store_prepare(c, SQL_CONVERSATION_BY_EXTERNAL)))
 			return CT_ERR_STORE;
 		store_bind_int(st, 1, channel_id);
 		store_bind_text(st, 2, m->in_reply_to);
-		int rc = store_step(st);
-		if (rc == STORE_ROW)
-			*conv = store_col_int(st, 1);
-		err = rc == STORE_ERROR ? store_stmt_error(st) : CT_OK;
-		store_reset(st);
-		if (err || *conv)
+		if ((err = conversation_of(st, conv)) || *conv)
+			return err;
+	}
+	if (m->conversation_hint) {
+		if (!(st = store_prepare(c, SQL_CONVERSATION_OF_CONTACT)))
+			return CT_ERR_STORE;
+		store_bind_int(st, 1, m->conversation_hint);
+		store_bind_int(st, 2, channel_id);
+		store_bind_int(st, 3, contact_id);
+		if ((err = conversation_of(st, conv)) || *conv)
 			return err;
 	}
 	if (m->thread_id) /* a new thread opens a new conversation */

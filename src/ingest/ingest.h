@@ -42,6 +42,10 @@ typedef struct ingest_message {
 	const char *external_id;
 	const char *thread_id;   /* NULL when absent */
 	const char *in_reply_to; /* NULL when absent */
+	/* "conversation_id": the conversation a token of ours in the message
+	 * names (the e-mail subject's "[#123]"); 0 when absent. Honoured only
+	 * for the same contact on the same channel. */
+	int64_t conversation_hint;
 	const char *author_id;
 	const char *author_name;   /* NULL when absent */
 	const char *author_handle; /* NULL when absent */

@@ -125,6 +125,20 @@ static ct_err parse_author(ingest_batch *b, int index, json_t *obj, ingest_messa
 	return err;
 }
 
+/* "conversation_id": absent, null or a positive integer. */
+static ct_err parse_conversation_hint(ingest_batch *b, int index, json_t *obj, ingest_message *m)
+{
+	json_t *v = json_object_get(obj, "conversation_id");
+	m->conversation_hint = 0;
+	if (!v || json_is_null(v))
+		return CT_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return fail(b, index, "conversation_id",
+			    "conversation_id must be a positive integer");
+	m->conversation_hint = json_integer_value(v);
+	return CT_OK;
+}
+
 static ct_err parse_time(ingest_batch *b, int index, json_t *obj, int64_t now_ms, ingest_message *m)
 {
 	const char *s = NULL;
@@ -148,9 +162,10 @@ static ct_err parse_time(ingest_batch *b, int index, json_t *obj, int64_t now_ms
 static ct_err parse_one(ingest_batch *b, int index, json_t *obj, const ingest_options *lim,
 			int64_t now_ms, ingest_message *m)
 {
-	static const char *const keys[] = {"channel",     "external_id", "thread_id", "in_reply_to",
-					   "author",      "text",        "subject",   "created_at",
-					   "attachments", "meta",        NULL};
+	static const char *const keys[] = {
+		"channel",         "external_id", "thread_id", "in_reply_to",
+		"conversation_id", "author",      "text",      "subject",
+		"created_at",      "attachments", "meta",      NULL};
 	if (!json_is_object(obj))
 		return fail(b, index, "", "each message must be a JSON object");
 	ct_err err = check_keys(b, index, obj, keys, "");
@@ -164,6 +179,8 @@ static ct_err parse_one(ingest_batch *b, int index, json_t *obj, const ingest_op
 	if (!err)
 		err = get_string(b, index, obj, "in_reply_to", "in_reply_to", ID_MAX, 0,
 				 &m->in_reply_to);
+	if (!err)
+		err = parse_conversation_hint(b, index, obj, m);
 	if (!err)
 		err = parse_author(b, index, obj, m);
 	if (!err)

@@ -98,6 +98,8 @@ BAD_ITEMS = {
     "unknown author field": (with_(author={"id": "x", "email": "x@example.org"}),
                              "author.email"),
     "meta not an object": (with_(meta=[1, 2]), "meta"),
+    "conversation_id not a number": (with_(conversation_id="12"), "conversation_id"),
+    "conversation_id zero": (with_(conversation_id=0), "conversation_id"),
     "non-object item": ("just a string", None),
 }
 

@@ -49,6 +49,29 @@ def test_without_thread_info_a_contact_stays_in_their_open_conversation(api):
     assert api.conversation(a1)["message_count"] == 2
 
 
+def test_conversation_id_of_the_same_contact_and_channel_is_followed(api):
+    """conversation_id (a token of ours, as the e-mail subject's [#123]) puts
+    a message without thread_id into that conversation, though the contact
+    has a later one; from another contact or on another channel it is
+    ignored, and a thread_id that is known still comes first."""
+    old = conv_of(api, message("h1", author="anna", thread_id="order-1"))
+    new = conv_of(api, message("h2", author="anna", thread_id="order-2"))
+    assert old != new
+    assert conv_of(api, message("h3", author="anna", conversation_id=old)) == old
+    assert conv_of(api, message("h4", author="anna", thread_id="order-2",
+                                conversation_id=old)) == new
+    # a new thread_id with a valid token: the token's conversation, not a new one
+    assert conv_of(api, message("h5", author="anna", thread_id="lost-refs",
+                                conversation_id=old)) == old
+    bernd = conv_of(api, message("h6", author="bernd", conversation_id=old))
+    assert bernd not in (old, new)
+    status, body = api.post("/api/v1/channels", {"kind": "api", "name": "web"})
+    assert status == 201, body
+    other = conv_of(api, message("h7", author="anna", channel="web", conversation_id=old))
+    assert other not in (old, new)
+    assert api.conversation(old)["message_count"] == 3
+
+
 def test_same_author_is_the_same_contact(api):
     """One author id on a channel is one contact, across conversations;
     different author ids are different contacts."""
