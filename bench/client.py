@@ -331,7 +331,11 @@ def cmd_report(a):
         "triage_rules": get("triage", "triage_rules"),
         "language_accuracy": get("triage", "language_accuracy"),
         "language_set": get("triage", "language_set"),
+        "email_ingest_mails_per_s": get("email", "email_ingest_mails_per_s"),
+        "hook_deliveries_per_s": get("hooks", "hook_deliveries_per_s"),
         # details
+        "email": get("email"),
+        "hooks": get("hooks"),
         "pages": get("pages", "pages"),
         "inbox_page_bytes": get("pages", "inbox_page_bytes"),
         "assets_gzip_bytes": get("pages", "assets_gzip_bytes"),

@@ -22,15 +22,12 @@ import base64
 import json
 import os
 import random
-import shutil
-import signal
-import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+import benchkit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOVECOT_SH = os.path.join(ROOT, "tests", "mail", "dovecot.sh")
@@ -48,12 +45,6 @@ BODY = ("Guten Tag,\n\nseit heute Morgen um 6:45 Uhr haben wir keinen Strom. Kö
 
 def say(msg):
     print("email-bench: %s" % msg, file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def q_encode(text):
@@ -122,81 +113,44 @@ def fill_maildir(maildir, n):
     return total
 
 
-def stored(db):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
-    try:
-        return con.execute("SELECT count(*) FROM messages WHERE direction = 'in'").fetchone()[0]
-    finally:
-        con.close()
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mails", type=int, default=int(os.environ.get("BENCH_EMAILS", "10000")))
     ap.add_argument("--timeout", type=float, default=1800)
     a = ap.parse_args()
-    # bench/run.sh stops its children with SIGTERM: clean up then too
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    binary = os.path.abspath(os.environ.get("CLUETRAIN", "build/cluetrain"))
-    if not os.access(binary, os.X_OK):
-        sys.exit("email-bench: no binary at %s (set CLUETRAIN)" % binary)
+    binary = benchkit.binary_or_exit("email-bench")
     top = tempfile.mkdtemp(prefix="cluetrain-email-bench.")
     os.chmod(top, 0o755)  # as root, Dovecot's own users must reach it
     dv, data = os.path.join(top, "dovecot"), os.path.join(top, "data")
-    imap_port, port = free_port(), free_port()
-    server = None
+    imap_port = benchkit.free_port()
     try:
         subprocess.run([DOVECOT_SH, "start", dv, str(imap_port)], check=True, timeout=60)
         say("filling the mailbox with %d mails" % a.mails)
         size = fill_maildir(os.path.join(dv, "home", "service", "Maildir"), a.mails)
-        subprocess.run([binary, "init", "--data", data], check=True, capture_output=True)
-        token = subprocess.run([binary, "token", "add", "--data", data, "--name", "bench",
-                                "--role", "admin"], check=True, capture_output=True,
-                               text=True).stdout.strip().splitlines()[-1]
-        log = open(os.path.join(top, "server.log"), "wb")
-        server = subprocess.Popen([binary, "serve", "--data", data, "--listen",
-                                   "127.0.0.1:%d" % port], stdout=log, stderr=log)
-        url = "http://127.0.0.1:%d" % port
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(urllib.request.Request(
-                    url + "/api/v1/conversations?limit=1",
-                    headers={"Authorization": "Bearer " + token}), timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)
-        body = json.dumps({"kind": "email", "name": "mail", "secrets": {"password": "geheim"},
-                           "config": {"imap_url": "imap://127.0.0.1:%d/INBOX" % imap_port,
-                                      "address": "service@stadtwerke.example",
-                                      "username": "service", "poll_every_s": 1}}).encode()
-        say("polling")
-        t0 = time.monotonic()
-        urllib.request.urlopen(urllib.request.Request(
-            url + "/api/v1/channels", data=body, method="POST",
-            headers={"Authorization": "Bearer " + token,
-                     "Content-Type": "application/json"}), timeout=30)
-        db = os.path.join(data, "cluetrain.db")
-        count, last = 0, -1
-        while count < a.mails and time.monotonic() - t0 < a.timeout:
-            time.sleep(0.5)
-            count = stored(db)
-            if count // 1000 != last // 1000:
-                say("  %d stored" % count)
-            last = count
-        seconds = time.monotonic() - t0
+        with benchkit.Server(binary, data, os.path.join(top, "server.log")) as server:
+            say("polling")
+            t0 = time.monotonic()
+            server.request("POST", "/api/v1/channels", {
+                "kind": "email", "name": "mail", "secrets": {"password": "geheim"},
+                "config": {"imap_url": "imap://127.0.0.1:%d/INBOX" % imap_port,
+                           "address": "service@stadtwerke.example",
+                           "username": "service", "poll_every_s": 1}})
+            db = os.path.join(data, "cluetrain.db")
+            count, last = 0, -1
+            while count < a.mails and time.monotonic() - t0 < a.timeout:
+                time.sleep(0.5)
+                count = benchkit.incoming_messages(db)
+                if count // 1000 != last // 1000:
+                    say("  %d stored" % count)
+                last = count
+            seconds = time.monotonic() - t0
         print(json.dumps({"email_ingest_mails_per_s": round(count / seconds, 1),
                           "mails": count, "wanted": a.mails, "seconds": round(seconds, 1),
                           "mail_bytes": size, "mails_per_poll": 200,
                           "complete": count >= a.mails}))
     finally:
-        if server:
-            server.terminate()
-            server.wait(timeout=60)
         subprocess.run([DOVECOT_SH, "stop", dv], timeout=60)
-        if os.environ.get("BENCH_KEEP") == "1":
-            say("kept %s" % top)
-        else:
-            shutil.rmtree(top, ignore_errors=True)
+        benchkit.remove_unless_kept(top, say)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 #   BENCH_WRK_SECONDS      seconds per wrk run (default 10)
 #   BENCH_PG=0             skip the PostgreSQL figures (default 1: measure them)
 #   BENCH_EMAILS           mails in the IMAP benchmark's mailbox (default 10000)
+#   BENCH_HOOKS            signed webhook deliveries (default 20000)
 #   BENCH_KEEP=1           keep the temporary folder (its path is printed)
 #   BENCH_ONLY=triage      only the triage figures (seconds instead of an hour)
 #   TRIAGE_BENCH           the triage benchmark binary (make bench builds it)
@@ -327,6 +328,11 @@ say "e-mail: ${BENCH_EMAILS:-10000} mails through IMAP (Dovecot), GMime and inge
 run "$RES/email.json" env CLUETRAIN="$CLUETRAIN" python3 "$BENCH_DIR/email_bench.py" \
 	--mails "${BENCH_EMAILS:-10000}"
 say "  $(cat "$RES/email.json")"
+
+say "webhooks: ${BENCH_HOOKS:-20000} signed Meta deliveries, $CLIENTS clients"
+run "$RES/hooks.json" env CLUETRAIN="$CLUETRAIN" python3 "$BENCH_DIR/hooks_bench.py" \
+	--deliveries "${BENCH_HOOKS:-20000}" --clients "$CLIENTS"
+say "  $(cat "$RES/hooks.json")"
 
 say "generating $MESSAGES messages (seed $SEED)"
 MSGS=$TMP/messages.jsonl
