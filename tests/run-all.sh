@@ -18,7 +18,7 @@
 #   BUILD=build          plain gcc build; the others are $BUILD-clang,
 #                        $BUILD-asan and $BUILD-fuzz
 #   FUZZ_CI_SECONDS=N    also fuzz each target for N seconds (.ci/run sets it)
-#   INTEGRATION_TIMEOUT  seconds one integration run may take (default 1200)
+#   INTEGRATION_TIMEOUT  seconds one integration run may take (default 2400)
 #   E2E_TIMEOUT          seconds the browser tests may take (default 600)
 #
 # The browser tests (tests/e2e/test_*.mjs) run with Node's test runner in
@@ -26,8 +26,12 @@
 # plain build; their screenshots go to $OUT/screenshots. A missing node,
 # Chromium or playwright-core counts as a failure, not a skip.
 #
-# The unit tests of the store and the integration suite run twice: on SQLite
-# and on PostgreSQL, in a throwaway cluster (tests/pg/cluster.sh) that this
+# The integration suite runs three times: the plain build and the ASan+UBSan
+# build on SQLite (the default backend), and the ASan+UBSan build on
+# PostgreSQL (a test that passes under the sanitizers passes without them; a
+# fourth run, plain on PostgreSQL, would add a quarter of an hour and no
+# finding). The unit tests of the store run on both backends, plain and under
+# the sanitizers. PostgreSQL runs in a throwaway cluster (tests/pg/cluster.sh) that this
 # script starts on a free loopback port in a folder under /tmp (as root the
 # cluster runs as the user postgres, who may not enter the checkout) and
 # stops and removes at the end; its server log is copied to $OUT.
@@ -41,7 +45,7 @@ B_ASAN=$BUILD-asan
 B_FUZZ=$BUILD-fuzz
 OUT=$BUILD/test-results
 FUZZ_CI_SECONDS=${FUZZ_CI_SECONDS:-0}
-INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-1200}
+INTEGRATION_TIMEOUT=${INTEGRATION_TIMEOUT:-2400}
 E2E_TIMEOUT=${E2E_TIMEOUT:-600}
 CHROMIUM=/usr/bin/chromium
 PYTHON=/usr/bin/python3
@@ -59,6 +63,7 @@ ROWS=()
 T_PASSED=0
 T_FAILED=0
 T_SKIPPED=0
+FAILED_SUITES=()
 
 now() { date +%s.%N; }
 
@@ -72,7 +77,7 @@ record() {
 	T_FAILED=$((T_FAILED + f))
 	T_SKIPPED=$((T_SKIPPED + s))
 	local verdict=ok
-	[ "$f" -gt 0 ] && verdict=FAILED
+	[ "$f" -gt 0 ] && verdict=FAILED && FAILED_SUITES+=("$name${note:+ ($note)}")
 	printf '%-28s %-6s %5ss  %s\n' "$name" "$verdict" "$secs" "$note"
 }
 
@@ -123,6 +128,32 @@ for path in sys.argv[1:]:
         else:
             passed += 1
 print(passed, failed, skipped)
+PY
+}
+
+# junit_failures FILE...: one line per failed test case in the files,
+# "file (relative to $OUT): class::name: first line of the message", so that the end of the
+# output (all that some CI logs keep) names what failed.
+junit_failures() {
+	OUT=$OUT "$PYTHON" - "$@" <<'PY'
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+for path in sys.argv[1:]:
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        continue
+    for case in root.iter("testcase"):
+        for child in case:
+            if child.tag in ("failure", "error"):
+                msg = (child.get("message") or child.text or "").strip().splitlines()
+                first = msg[0][:160] if msg else ""
+                print("%s: %s::%s: %s" % (os.path.relpath(path, os.environ.get("OUT", ".")),
+                                         case.get("classname", ""), case.get("name", ""),
+                                         first))
+                break
 PY
 }
 
@@ -431,7 +462,7 @@ suite_e2e "browser (chromium)" "$B_GCC/cluetrain"
 suite_integration "integration asan" "$B_ASAN/cluetrain" "${ASAN_ENV[@]}"
 suite_pg_start
 UNIT_TESTS=test_store on_pg suite_unit "unit postgres" "$B_GCC"
-on_pg suite_integration "integration postgres" "$B_GCC/cluetrain"
+UNIT_TESTS=test_store on_pg suite_unit "unit postgres asan" "$B_ASAN" SAN=1
 on_pg suite_integration "integration postgres asan" "$B_ASAN/cluetrain" "${ASAN_ENV[@]}"
 pg_stop
 suite_fuzz
@@ -446,6 +477,14 @@ for row in "${ROWS[@]}"; do
 done
 printf '%-28s %7s %7s %7s %8s\n' TOTAL "$T_PASSED" "$T_FAILED" "$T_SKIPPED" \
 	"$(awk -v a="$T0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')"
+# What failed, last, where a CI log that keeps only the end still shows it.
+if [ "$T_FAILED" -gt 0 ]; then
+	echo
+	echo "What failed (details in $OUT/):"
+	printf '  suite %s\n' "${FAILED_SUITES[@]}"
+	mapfile -d '' XMLS < <(find "$OUT" -name '*.xml' -print0 | sort -z)
+	[ "${#XMLS[@]}" -gt 0 ] && junit_failures "${XMLS[@]}" | head -n 40 | sed 's/^/  /'
+fi
 echo
 echo "$T_PASSED passed, $T_FAILED failed, $T_SKIPPED skipped"
 [ "$T_FAILED" -eq 0 ]

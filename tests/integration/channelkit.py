@@ -2,19 +2,7 @@
 channel pointed at a fake, the messages it stored, replies and their
 delivery, shares, the channel's health and the poll cadence."""
 
-import pytest
-
-import harness
 from harness import wait_until
-
-# The platform adapters' tests run in three of the four integration runs:
-# SQLite, SQLite under ASan and PostgreSQL. Under ASan on PostgreSQL they
-# would add minutes to CI and find nothing the other three do not (their
-# memory is checked by the ASan run, their storage by the PostgreSQL one);
-# test_channel_hooks.py, the framework's, runs in all four.
-adapter_runs = pytest.mark.skipif(
-    bool(harness.PG_ADMIN_URL) and harness.is_sanitized(harness.binary_path()),
-    reason="adapter tests run on SQLite, SQLite+ASan and PostgreSQL, not PostgreSQL+ASan")
 
 
 def create_channel(api, kind, name, fake, secrets, **config):

@@ -10,12 +10,11 @@ that a duplicate would have had its chance.
 
 import pytest
 
-from channelkit import (adapter_runs, check_poll_waits_for_reset, create_channel, health, incoming, polls,
+from channelkit import (check_poll_waits_for_reset, create_channel, health, incoming, polls,
                         send_reply, share, wait_delivery, wait_incoming, wait_more_polls)
 from fake_mastodon import FakeMastodon
 from harness import wait_until
 
-pytestmark = adapter_runs
 
 TOKEN = "test-mastodon-token"
 

@@ -17,10 +17,9 @@ import pytest
 import fake_meta
 from authkit import db_value
 from harness import SLOW, wait_until
-from channelkit import (adapter_runs, create_channel, health, incoming, send_reply,
+from channelkit import (create_channel, health, incoming, send_reply,
                         wait_delivery, wait_incoming)
 
-pytestmark = adapter_runs
 
 APP_SECRET = "meta-app-secret-0123"
 VERIFY_TOKEN = "meta-verify-token-42"

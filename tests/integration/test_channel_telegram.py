@@ -13,10 +13,9 @@ import pytest
 
 import fake_telegram
 from harness import wait_until
-from channelkit import (adapter_runs, create_channel, health, incoming, send_reply,
+from channelkit import (create_channel, health, incoming, send_reply,
                         wait_delivery, wait_incoming)
 
-pytestmark = adapter_runs
 
 BOT_TOKEN = "123456:TEST-token"
 SECRET = "tg-webhook-secret-0123"

@@ -11,10 +11,8 @@ import json
 import threading
 import time
 
-from channelkit import adapter_runs
 from harness import wait_until
 
-pytestmark = adapter_runs
 
 ORIGIN = "https://www.stadtwerke-example.de"
 

@@ -12,11 +12,10 @@ import pytest
 
 from fake_x import FakeX
 from harness import wait_until
-from channelkit import (adapter_runs, check_poll_waits_for_reset, create_channel, health,
+from channelkit import (check_poll_waits_for_reset, create_channel, health,
                         incoming, send_reply, share, wait_delivery, wait_incoming,
                         wait_more_polls)
 
-pytestmark = adapter_runs
 
 TOKEN = "test-x-token"
 APP_TOKEN = "test-x-app-token"

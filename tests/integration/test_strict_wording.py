@@ -11,7 +11,6 @@ four eyes counts people, not tokens.
 """
 
 import datetime
-import time
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -10,8 +10,6 @@ import re
 import subprocess
 import urllib.parse
 
-import pytest
-
 import harness
 from authkit import create_user, raw_request
 from harness import message

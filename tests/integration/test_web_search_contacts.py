@@ -8,7 +8,7 @@ API's erasure is."""
 
 import re
 
-from authkit import audit, create_user, db_sql
+from authkit import audit, db_sql
 from harness import message
 from test_web_pages import Page, signed_in
 
