@@ -6,17 +6,22 @@
  * access_token (an application's token of the account, scopes read:statuses
  * read:notifications write:statuses). See docs/channel-mastodon.md.
  *
- * Poll: GET /api/v1/notifications?types[]=mention&limit=40&min_id=<cursor>.
+ * Poll: GET /api/v1/notifications?limit=40&types[]=mention&min_id=<cursor>.
  * min_id returns the page immediately above the cursor (oldest first within
  * the window, newest first in the array), so walking with it leaves no gap,
  * unlike since_id, which returns the newest page above it. A full page means
- * there is more: the caller polls again at once. The cursor is
- * {"since_id": "<newest notification id taken in>"}; the first poll (no
- * cursor) takes the newest page only (older mentions are history) and, when
- * there was none, leaves the cursor {} so that the next poll starts at the
- * beginning. Direct messages arrive as mention
- * notifications too (visibility "direct"), so /api/v1/conversations is not
- * read; the status id as external_id makes a message that comes twice one.
+ * there is more: the caller polls again at once. Then, the same way, GET
+ * /api/v1/conversations (paged by the id of each conversation's last
+ * status): direct messages arrive as mention notifications too, but
+ * Mastodon 4.3 files one from a stranger under notification requests,
+ * where only the conversation shows it (its last status; when a stranger
+ * sends several before the next poll, only the last comes this way). The
+ * last status is taken when it is not ours (a conversation's accounts are
+ * the others). What comes both ways is one message: the status id is the
+ * external_id. The cursor is {"since_id": "<newest notification id taken
+ * in>", "dm_since": "<newest last status id>"}; a first poll (no position)
+ * takes the newest page only (older ones are history) and, when there was
+ * none, stores "" so that the next poll walks from the start.
  *
  * Reply: POST /api/v1/statuses {status: "@acct text", in_reply_to_id,
  * visibility} (mastodon_reply_visibility: direct stays direct, public becomes
@@ -34,6 +39,8 @@
 
 #define SERVICE "Mastodon"
 #define PAGE_LIMIT 40
+#define NOTIFICATIONS "/api/v1/notifications"
+#define CONVERSATIONS "/api/v1/conversations"
 
 /* The access token, or NULL with out->error set (permanent). */
 static const char *token_of(const channel_ctx *ch, channel_outcome *out)
@@ -178,32 +185,44 @@ static ct_err mastodon_share(const channel_ctx *ch, const char *external_id, con
 	return err;
 }
 
-/* The URL of the next page of mentions after the cursor's position. */
-static ct_err poll_url(const channel_ctx *ch, const json_t *cursor, buf *url)
+/* The URL of the next page of path (notifications of mentions, or
+ * conversations) after the position since: the newest page when since is
+ * NULL (the first poll), else the page just above it ("" walks from the
+ * start). */
+static ct_err poll_url(const channel_ctx *ch, const char *path, const char *since, buf *url)
 {
-	ct_err err = build_url(ch, "/api/v1/notifications", NULL, NULL, url);
+	ct_err err = build_url(ch, path, NULL, NULL, url);
 	if (!err)
-		err = buf_printf(url, "?types%%5B%%5D=mention&limit=%d", PAGE_LIMIT);
-	const char *since = json_string_value(json_object_get(cursor, "since_id"));
-	if (cursor && (!since || !*since))
-		since = "0"; /* there was nothing at the first poll: walk from the start */
-	if (!err && since && *since) {
+		err = buf_printf(url, "?limit=%d", PAGE_LIMIT);
+	if (!err && strcmp(path, NOTIFICATIONS) == 0)
+		err = buf_puts(url, "&types%5B%5D=mention");
+	if (!err && since) {
 		err = buf_puts(url, "&min_id=");
 		if (!err)
-			err = channel_url_escape(since, url);
+			err = channel_url_escape(*since ? since : "0", url);
 	}
 	return err;
 }
 
-static ct_err mastodon_poll(const channel_ctx *ch, const json_t *cursor,
-			    channel_poll_result *result)
+/* One page of a stream after the cursor's position under key: its
+ * messages appended to result->messages, the new position into *position
+ * (NULL: unchanged; "" when a first poll found nothing), *full when the
+ * page was full. */
+static ct_err poll_stream(const channel_ctx *ch, const json_t *cursor, const char *path,
+			  const char *key, channel_poll_result *result, char **position, int *full)
 {
 	channel_outcome *out = &result->outcome;
+	const json_t *have = json_object_get(cursor, key);
+	const char *since = json_is_string(have) ? json_string_value(have) : NULL;
+	if (!since && cursor && strcmp(key, "since_id") == 0 && json_object_size(cursor) == 0)
+		since = ""; /* the cursor {} of earlier versions: as "" */
 	buf url;
 	buf_init(&url, 4096);
 	json_t *page = NULL;
 	const char *newest = NULL;
-	ct_err err = poll_url(ch, cursor, &url);
+	*position = NULL;
+	*full = 0;
+	ct_err err = poll_url(ch, path, since, &url);
 	if (err) {
 		err = no_base_url(out);
 		goto out;
@@ -211,21 +230,53 @@ static ct_err mastodon_poll(const channel_ctx *ch, const json_t *cursor,
 	err = call(ch, "GET", buf_cstr(&url), NULL, NULL, &page, out);
 	if (err)
 		goto out;
-	result->messages = json_array();
-	if (mastodon_parse_page(page, result->messages, &newest) != CT_OK) {
-		snprintf(out->error, sizeof(out->error),
-			 SERVICE " answered notifications that are not a list");
+	err = strcmp(path, NOTIFICATIONS) == 0
+		      ? mastodon_parse_page(page, result->messages, &newest)
+		      : mastodon_parse_conversations(page, result->messages, &newest);
+	if (err) {
+		snprintf(out->error, sizeof(out->error), SERVICE " answered %s that are not a list",
+			 path + strlen("/api/v1/"));
 		err = CT_ERR_IO;
 		goto out;
 	}
 	if (newest)
-		result->cursor = json_pack("{s:s}", "since_id", newest);
-	else if (!cursor)
-		result->cursor = json_object(); /* started: from now on nothing is skipped */
-	result->more = json_array_size(page) >= PAGE_LIMIT;
+		*position = xstrdup(newest);
+	else if (!since)
+		*position = xstrdup(""); /* started: from now on nothing is skipped */
+	*full = json_array_size(page) >= PAGE_LIMIT;
 out:
 	json_decref(page);
 	buf_free(&url);
+	return err;
+}
+
+/* The cursor after a poll: the old one with the positions that moved. */
+static json_t *next_cursor(const json_t *cursor, char *mentions, char *direct)
+{
+	json_t *next = json_is_object(cursor) ? json_deep_copy(cursor) : json_object();
+	if (mentions)
+		json_object_set_new(next, "since_id", json_string(mentions));
+	if (direct)
+		json_object_set_new(next, "dm_since", json_string(direct));
+	free(mentions);
+	free(direct);
+	return next;
+}
+
+static ct_err mastodon_poll(const channel_ctx *ch, const json_t *cursor,
+			    channel_poll_result *result)
+{
+	char *mentions = NULL, *direct = NULL;
+	int full = 0;
+	result->messages = json_array();
+	ct_err err = poll_stream(ch, cursor, NOTIFICATIONS, "since_id", result, &mentions, &full);
+	/* The direct conversations too: Mastodon 4.3 may file a direct message
+	 * from a stranger under notification requests, without a mention
+	 * notification. What comes both ways is one message (its status id). */
+	if (!err && !full)
+		err = poll_stream(ch, cursor, CONVERSATIONS, "dm_since", result, &direct, &full);
+	result->cursor = next_cursor(cursor, mentions, direct);
+	result->more = !err && full;
 	return err;
 }
 

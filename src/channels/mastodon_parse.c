@@ -233,12 +233,12 @@ static json_t *account_author(const json_t *account)
 			 name ? name : str(account, "username"), "handle", str(account, "acct"));
 }
 
-json_t *mastodon_parse_notification(const json_t *n)
+/* The ingest message of a status from someone else (new reference), or
+ * NULL when the status is unusable; notification_id (or NULL) goes to meta. */
+static json_t *status_message(const json_t *status, const char *notification_id)
 {
-	const json_t *status = json_object_get(n, "status");
-	const char *type = str(n, "type");
 	const char *sid = str(status, "id");
-	if (!type || strcmp(type, "mention") != 0 || !json_is_object(status) || !sid)
+	if (!json_is_object(status) || !sid)
 		return NULL;
 	const json_t *account = json_object_get(status, "account");
 	json_t *author = account_author(account);
@@ -258,7 +258,7 @@ json_t *mastodon_parse_notification(const json_t *n)
 	}
 	json_t *meta = json_pack("{s:s*, s:s*, s:s*, s:s*, s:s*}", "visibility", visibility, "url",
 				 str(status, "url"), "in_reply_to_id", reply_to, "account_acct",
-				 str(account, "acct"), "notification_id", str(n, "id"));
+				 str(account, "acct"), "notification_id", notification_id);
 	json_t *msg =
 		json_pack("{s:s, s:s, s:s*, s:o, s:s, s:s*, s:o}", "external_id", sid, "thread_id",
 			  direct ? dm_thread : sid, "in_reply_to", reply_to, "author", author,
@@ -269,22 +269,68 @@ json_t *mastodon_parse_notification(const json_t *n)
 	return msg;
 }
 
-ct_err mastodon_parse_page(const json_t *page, json_t *messages, const char **newest)
+json_t *mastodon_parse_notification(const json_t *n)
+{
+	const char *type = str(n, "type");
+	if (!type || strcmp(type, "mention") != 0)
+		return NULL;
+	return status_message(json_object_get(n, "status"), str(n, "id"));
+}
+
+json_t *mastodon_parse_conversation(const json_t *c)
+{
+	const json_t *status = json_object_get(c, "last_status");
+	const char *author = str(json_object_get(status, "account"), "id");
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(c, "accounts"), i, a)
+	{
+		if (author && str(a, "id") && strcmp(author, str(a, "id")) == 0)
+			return status_message(status, NULL);
+	}
+	return NULL; /* ours (the accounts list the others only), or unusable */
+}
+
+/* Append the message of each entry of page that parse makes one of to
+ * messages; *newest becomes the largest id_of(entry) (borrowed). */
+static ct_err parse_page(const json_t *page, json_t *(*parse)(const json_t *),
+			 const char *(*id_of)(const json_t *), json_t *messages,
+			 const char **newest)
 {
 	if (!json_is_array(page))
 		return CT_ERR_INVALID;
 	size_t i;
-	json_t *n;
-	json_array_foreach(page, i, n)
+	json_t *entry;
+	json_array_foreach(page, i, entry)
 	{
-		const char *id = str(n, "id");
-		if (social_id_greater(id, *newest) && strspn(id, "0123456789") == strlen(id))
+		const char *id = id_of(entry);
+		if (id && social_id_greater(id, *newest) && strspn(id, "0123456789") == strlen(id))
 			*newest = id;
-		json_t *msg = mastodon_parse_notification(n);
+		json_t *msg = parse(entry);
 		if (msg && social_fit_message(msg))
 			json_array_append_new(messages, msg);
 		else
 			json_decref(msg);
 	}
 	return CT_OK;
+}
+
+static const char *notification_id(const json_t *n)
+{
+	return str(n, "id");
+}
+
+static const char *last_status_id(const json_t *c)
+{
+	return str(json_object_get(c, "last_status"), "id");
+}
+
+ct_err mastodon_parse_page(const json_t *page, json_t *messages, const char **newest)
+{
+	return parse_page(page, mastodon_parse_notification, notification_id, messages, newest);
+}
+
+ct_err mastodon_parse_conversations(const json_t *page, json_t *messages, const char **newest)
+{
+	return parse_page(page, mastodon_parse_conversation, last_status_id, messages, newest);
 }

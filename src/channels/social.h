@@ -51,6 +51,17 @@ json_t *mastodon_parse_notification(const json_t *notification);
  * is empty). CT_ERR_INVALID when page is not an array. */
 ct_err mastodon_parse_page(const json_t *page, json_t *messages, const char **newest);
 
+/* One conversation of GET /api/v1/conversations as the ingest message of
+ * its last status (new reference), or NULL when that status is ours (the
+ * conversation's accounts are the others) or unusable. */
+json_t *mastodon_parse_conversation(const json_t *conversation);
+
+/* A page of GET /api/v1/conversations (an array): the messages of the last
+ * statuses from others appended to messages, *newest set to the largest
+ * last_status id (borrowed; untouched when the page is empty).
+ * CT_ERR_INVALID when page is not an array. */
+ct_err mastodon_parse_conversations(const json_t *page, json_t *messages, const char **newest);
+
 /* The visibility a reply to a status of visibility v gets: "direct" stays
  * "direct", "private" stays "private", anything else is "unlisted" (a reply
  * shows in the thread and on our profile but not on public timelines).

@@ -83,6 +83,32 @@ def test_mentions_and_direct_messages_become_conversations(api, masto):
     assert got["1004"]["in_reply_to"] == "1001"
 
 
+def test_filtered_direct_messages_come_through_the_conversations(api, masto):
+    """A direct message Mastodon filed under notification requests (no
+    mention notification) still arrives, through the conversations; one
+    that comes both ways is stored once; our own reply, the conversation's
+    last status then, is not taken in as a customer's message."""
+    ole = masto.account("311", "ole", display_name="Ole")
+    masto.add_direct("3101", "Fremder hier: Zählerstand 4711", ole, notify=False)
+    mastodon_channel(api, masto)
+    got = wait_incoming(api, "social", ["3101"])
+    assert got["3101"]["text"] == "@cluetrain Fremder hier: Zählerstand 4711"
+    assert got["3101"]["meta"]["visibility"] == "direct"
+    cid = got["3101"]["conversation_id"]
+    reply = send_reply(api, cid, "Danke, ist notiert.")
+    wait_delivery(api, cid, reply["id"])
+    wait_more_polls(masto, "poll_conversations")  # saw our reply as the last status
+    masto.add_direct("3102", "Und noch eine Frage", ole)  # both ways: a mention too
+    wait_incoming(api, "social", ["3102"])
+    wait_more_polls(masto, "poll_conversations")
+    got = incoming(api, "social")  # fails when a status is stored twice
+    assert set(got) == {"3101", "3102"}
+    assert got["3102"]["conversation_id"] == cid
+    assert [m["direction"] for m in api.conversation(cid)["messages"]] == ["in", "out", "in"]
+    later = [r for r in polls(masto, "poll_conversations") if r.status == 200][1:]
+    assert later and all(r.query.get("min_id") for r in later)
+
+
 def test_failed_polls_resume_from_the_last_position(api, masto):
     """While the server answers 500 the channel's health shows the error (and
     "ok" again afterwards);

@@ -178,6 +178,43 @@ static void test_mastodon_mention(void **state)
 	json_decref(n);
 }
 
+/* A conversation whose last status is the documented Status example (its
+ * author account id "1"), with accounts of ids others. */
+static json_t *conversation_of(json_t *status, const char *other)
+{
+	return json_pack("{s:s, s:b, s:[{s:s}], s:o}", "id", "418450", "unread", 1, "accounts",
+			 "id", other, "last_status", status);
+}
+
+static void test_mastodon_conversations(void **state)
+{
+	(void)state;
+	json_t *status = fixture("mastodon", "Status.example0.json");
+	json_object_set_new(status, "visibility", json_string("direct"));
+	json_t *theirs = conversation_of(status, "1");
+	json_t *ours = conversation_of(json_deep_copy(status), "2"); /* "1" is us there */
+	json_t *msg = mastodon_parse_conversation(theirs);
+	assert_non_null(msg);
+	assert_string_equal(get(msg, "external_id"), "103270115826048975");
+	assert_string_equal(get(msg, "thread_id"), "dm:1");
+	assert_null(json_object_get(json_object_get(msg, "meta"), "notification_id"));
+	json_decref(msg);
+	assert_null(mastodon_parse_conversation(ours));
+	json_t *page = json_pack("[O, O]", ours, theirs), *messages = json_array();
+	const char *newest = NULL;
+	assert_int_equal(mastodon_parse_conversations(page, messages, &newest), CT_OK);
+	assert_int_equal(json_array_size(messages), 1);
+	assert_string_equal(newest, "103270115826048975"); /* ours moves the position too */
+	expect_ingestable(messages);
+	json_t *not_list = json_object();
+	assert_int_equal(mastodon_parse_conversations(not_list, messages, &newest), CT_ERR_INVALID);
+	json_decref(not_list);
+	json_decref(messages);
+	json_decref(page);
+	json_decref(theirs);
+	json_decref(ours);
+}
+
 static void test_mastodon_direct_reply(void **state)
 {
 	(void)state;
@@ -453,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_id_greater),
 		cmocka_unit_test(test_mastodon_mention),
 		cmocka_unit_test(test_mastodon_direct_reply),
+		cmocka_unit_test(test_mastodon_conversations),
 		cmocka_unit_test(test_mastodon_media_only),
 		cmocka_unit_test(test_mastodon_not_mentions),
 		cmocka_unit_test(test_mastodon_page),
