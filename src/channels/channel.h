@@ -33,6 +33,16 @@ typedef struct channel_ctx {
 	const json_t *secrets; /* opened secrets (an object of strings); never logged */
 	int timeout_s;         /* for each network request */
 	const char *files_dir; /* where attachments may be stored (content-addressed) */
+	/* The channel's secrets as stored now (new reference; NULL when they
+	 * cannot be read), for an adapter that renews a token another thread
+	 * may have renewed meanwhile. NULL (as save_secrets) when the caller
+	 * cannot store (unit tests of an adapter): the adapter does without. */
+	json_t *(*load_secrets)(const struct channel_ctx *ch);
+	/* Store renewed secrets durably before using them: the names of
+	 * changed (strings; null removes one) are merged into the sealed
+	 * secrets and committed, with an audit entry naming them. */
+	ct_err (*save_secrets)(const struct channel_ctx *ch, const json_t *changed);
+	void *owner; /* for load_secrets and save_secrets (the app) */
 } channel_ctx;
 
 /* A reply to deliver; all strings borrowed, NULL when unknown. */

@@ -8,6 +8,10 @@
  * bearer_token (the app-only token: reads the mentions when set, so that
  * polling does not spend the user's limits). See docs/channel-x.md.
  *
+ * The user token expires; with refresh_token and client_id (optionally
+ * client_secret) it is renewed (x_token.c) shortly before its stored expiry,
+ * or when X answers 401, after which the request is made once more.
+ *
  * Poll: GET /2/users/:id/mentions with since_id, max_results=100, the
  * fields and expansions the message needs, and pagination_token while a walk
  * is pending. X returns the newest page first and next_token walks back
@@ -30,6 +34,7 @@
 #include "channels/channel.h"
 #include "channels/fetch.h"
 #include "channels/social.h"
+#include "channels/x_token.h"
 
 #define SERVICE "X"
 #define DEFAULT_BASE "https://api.x.com"
@@ -37,31 +42,59 @@
 	"&max_results=100&tweet.fields=created_at,conversation_id,in_reply_to_user_id," \
 	"referenced_tweets,author_id&expansions=author_id&user.fields=username,name"
 
-/* The token for writes (user context), or NULL with a permanent error. */
-static const char *user_token(const channel_ctx *ch, channel_outcome *out)
+/* A request to X. */
+typedef struct x_call {
+	const char *method;
+	const char *url;
+	json_t *body; /* stolen; NULL: none */
+	int app_only; /* a read: with bearer_token when the channel has one */
+	long status;  /* set: the HTTP status of the last answer (0: none) */
+} x_call;
+
+/* One request with token: its HTTP status into xc->status, its JSON answer
+ * (new reference, may be NULL) into *answer when answer is not NULL. */
+static ct_err send_once(const channel_ctx *ch, x_call *xc, const char *body, const char *token,
+			json_t **answer, channel_outcome *out)
 {
-	const char *t = channel_secret(ch, "access_token");
-	if (t && *t)
-		return t;
-	snprintf(out->error, sizeof(out->error), "the channel has no access_token");
-	out->permanent = 1;
-	return NULL;
+	channel_request req = {.method = xc->method,
+			       .url = xc->url,
+			       .body = body,
+			       .bearer = token,
+			       .timeout_s = ch->timeout_s};
+	channel_response res;
+	channel_fetch(&req, &res);
+	ct_err err = channel_fetch_judge(&res, SERVICE, out);
+	xc->status = res.status;
+	if (answer) {
+		json_decref(*answer);
+		*answer = channel_response_json(&res);
+	}
+	channel_response_free(&res);
+	return err;
 }
 
-/* The token for reads: bearer_token (app-only) when set, else the user's. */
-static const char *read_token(const channel_ctx *ch, channel_outcome *out)
+/* Make the request xc (its body is taken) with the app's token when it may,
+ * else the user's, which is renewed on a 401 and the request made once
+ * more. The JSON answer (new reference, may be NULL) into *answer (NULL
+ * before) when answer is not NULL. */
+static ct_err call(const channel_ctx *ch, x_call *xc, json_t **answer, channel_outcome *out)
 {
-	const char *t = channel_secret(ch, "bearer_token");
-	return t && *t ? t : user_token(ch, out);
-}
-
-/* One request with token: the JSON answer in *answer (may be NULL). */
-static ct_err call(const channel_ctx *ch, const char *method, const char *url, json_t *body,
-		   const char *token, json_t **answer, channel_outcome *out)
-{
-	channel_request req = {
-		.method = method, .url = url, .bearer = token, .timeout_s = ch->timeout_s};
-	return channel_fetch_json(&req, body, SERVICE, answer, out);
+	char *body = xc->body ? json_dumps(xc->body, JSON_COMPACT) : NULL;
+	json_decref(xc->body);
+	xc->body = NULL;
+	const char *app = xc->app_only ? channel_secret(ch, "bearer_token") : NULL;
+	int as_user = !app || !*app;
+	char *token = as_user ? x_token_user(ch, out) : xstrdup(app), *fresh = NULL;
+	xc->status = 0;
+	ct_err err = token ? send_once(ch, xc, body, token, answer, out) : CT_ERR_INVALID;
+	if (err && xc->status == 401 && as_user && x_token_renew(ch, token, &fresh, out) == CT_OK) {
+		memset(out, 0, sizeof(*out));
+		err = send_once(ch, xc, body, fresh, answer, out);
+	}
+	x_token_free(token);
+	x_token_free(fresh);
+	free(body);
+	return err;
 }
 
 /* Our user id: config user_id, else GET /2/users/me, into id (size n). */
@@ -72,13 +105,11 @@ static ct_err our_user_id(const channel_ctx *ch, char *id, size_t n, channel_out
 		snprintf(id, n, "%s", configured);
 		return CT_OK;
 	}
-	const char *token = user_token(ch, out);
-	if (!token)
-		return CT_ERR_INVALID;
 	char url[2048];
 	snprintf(url, sizeof(url), "%s/2/users/me", channel_base_url(ch, DEFAULT_BASE));
 	json_t *answer = NULL;
-	ct_err err = call(ch, "GET", url, NULL, token, &answer, out);
+	x_call xc = {.method = "GET", .url = url};
+	ct_err err = call(ch, &xc, &answer, out);
 	const char *me = json_string_value(json_object_get(json_object_get(answer, "data"), "id"));
 	if (!err && !me) {
 		snprintf(out->error, sizeof(out->error), SERVICE " did not name our user id");
@@ -106,9 +137,6 @@ static ct_err user_url(const channel_ctx *ch, const char *suffix, buf *url, chan
 
 static ct_err x_send_reply(const channel_ctx *ch, const channel_reply *rp, channel_outcome *out)
 {
-	const char *token = user_token(ch, out);
-	if (!token)
-		return CT_ERR_INVALID;
 	char url[2048];
 	snprintf(url, sizeof(url), "%s/2/tweets", channel_base_url(ch, DEFAULT_BASE));
 	json_t *body = json_pack("{s:s}", "text", rp->text ? rp->text : "");
@@ -116,7 +144,8 @@ static ct_err x_send_reply(const channel_ctx *ch, const channel_reply *rp, chann
 		json_object_set_new(body, "reply",
 				    json_pack("{s:s}", "in_reply_to_tweet_id", rp->in_reply_to));
 	json_t *answer = NULL;
-	ct_err err = call(ch, "POST", url, body, token, &answer, out);
+	x_call xc = {.method = "POST", .url = url, .body = body};
+	ct_err err = call(ch, &xc, &answer, out);
 	const char *id = json_string_value(json_object_get(json_object_get(answer, "data"), "id"));
 	if (!err && id)
 		snprintf(out->external_id, sizeof(out->external_id), "%s", id);
@@ -129,15 +158,14 @@ static ct_err x_share(const channel_ctx *ch, const char *external_id, const char
 {
 	(void)meta;
 	(void)idempotency_key; /* reposting is idempotent on X */
-	const char *token = user_token(ch, out);
-	if (!token)
-		return CT_ERR_INVALID;
 	buf url;
 	buf_init(&url, 4096);
 	ct_err err = user_url(ch, "/retweets", &url, out);
+	x_call xc = {.method = "POST", .body = json_pack("{s:s}", "tweet_id", external_id)};
+	xc.url = buf_cstr(&url);
 	if (!err)
-		err = call(ch, "POST", buf_cstr(&url), json_pack("{s:s}", "tweet_id", external_id),
-			   token, NULL, out);
+		err = call(ch, &xc, NULL, out);
+	json_decref(xc.body);
 	buf_free(&url);
 	return err;
 }
@@ -179,12 +207,12 @@ static ct_err x_poll(const channel_ctx *ch, const json_t *cursor, channel_poll_r
 	buf url;
 	buf_init(&url, 8192);
 	json_t *page = NULL;
-	const char *token = read_token(ch, out);
-	ct_err err = token ? poll_url(ch, cursor, &url, out) : CT_ERR_INVALID;
+	ct_err err = poll_url(ch, cursor, &url, out);
 	if (err)
 		goto out;
-	err = call(ch, "GET", buf_cstr(&url), NULL, token, &page, out);
-	if (err && out->permanent && json_object_get(cursor, "pending")) {
+	x_call xc = {.method = "GET", .url = buf_cstr(&url), .app_only = 1};
+	err = call(ch, &xc, &page, out);
+	if (err && xc.status == 400 && json_object_get(cursor, "pending")) {
 		restart_walk(cursor, result);
 		memset(out, 0, sizeof(*out));
 		err = CT_OK;
@@ -211,6 +239,7 @@ const channel_kind channel_x = {
 	.poll = x_poll,
 	.share = x_share,
 	.poll_every_s = 60,
-	.config_fields = {"base_url", "user_id", "poll_every_s", NULL},
-	.secret_fields = {"access_token", "bearer_token", NULL},
+	.config_fields = {"base_url", "user_id", "poll_every_s", "client_id", NULL},
+	.secret_fields = {"access_token", "bearer_token", "refresh_token", "client_id",
+			  "client_secret", NULL},
 };

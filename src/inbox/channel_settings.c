@@ -180,22 +180,23 @@ typedef struct channel_write {
 	err_detail *d;
 } channel_write;
 
-/* The sealed text of the channel's secrets with x->secrets merged in. */
-static char *merged_secrets(store_conn *c, channel_write *x)
+/* The sealed text (owned) of channel id's secrets (none when id is 0) with
+ * changes merged in. */
+static char *merged_secrets(store_conn *c, const seal_key *key, int64_t id, json_t *changes)
 {
 	json_t *current = json_object();
-	store_stmt *st = x->id ? store_prepare(c, SQL_SECRETS_OF) : NULL;
+	store_stmt *st = id ? store_prepare(c, SQL_SECRETS_OF) : NULL;
 	if (st) {
-		store_bind_int(st, 1, x->id);
+		store_bind_int(st, 1, id);
 		if (store_step(st) == STORE_ROW) {
 			json_decref(current);
-			current = seal_open_object(x->key, store_col_text(st, 0));
+			current = seal_open_object(key, store_col_text(st, 0));
 		}
 		store_reset(st);
 	}
 	const char *name;
 	json_t *v;
-	json_object_foreach(x->secrets, name, v)
+	json_object_foreach(changes, name, v)
 	{
 		if (json_is_null(v))
 			json_object_del(current, name);
@@ -203,11 +204,25 @@ static char *merged_secrets(store_conn *c, channel_write *x)
 			json_object_set(current, name, v);
 	}
 	char *plain = json_dumps(current, JSON_COMPACT);
-	char *sealed = seal_text(x->key, plain, strlen(plain));
+	char *sealed = seal_text(key, plain, strlen(plain));
 	sodium_memzero(plain, strlen(plain));
 	free(plain);
 	json_decref(current);
 	return sealed;
+}
+
+ct_err channel_settings_merge_secrets(store_conn *c, const seal_key *key, int64_t id,
+				      json_t *changes)
+{
+	store_stmt *st = store_prepare(c, SQL_SET_SECRETS);
+	if (!st)
+		return CT_ERR_STORE;
+	char *sealed = merged_secrets(c, key, id, changes);
+	store_bind_int(st, 1, id);
+	store_bind_text(st, 2, sealed);
+	ct_err err = store_run(st);
+	free(sealed);
+	return err;
 }
 
 /* What the audit log records of a channel: never the secrets' values. */
@@ -225,7 +240,7 @@ static ct_err insert_channel(store_conn *c, void *arg)
 	if (!st)
 		return CT_ERR_STORE;
 	char *config = json_dumps(x->config, JSON_COMPACT);
-	char *sealed = x->secrets ? merged_secrets(c, x) : NULL;
+	char *sealed = x->secrets ? merged_secrets(c, x->key, 0, x->secrets) : NULL;
 	store_bind_text(st, 1, x->kind);
 	store_bind_text(st, 2, x->name);
 	store_bind_text(st, 3, config);
@@ -312,13 +327,8 @@ static ct_err update_channel(store_conn *c, void *arg)
 		err = store_run(st);
 		free(config);
 	}
-	if (!err && x->secrets && (st = store_prepare(c, SQL_SET_SECRETS))) {
-		char *sealed = merged_secrets(c, x);
-		store_bind_int(st, 1, x->id);
-		store_bind_text(st, 2, sealed);
-		err = store_run(st);
-		free(sealed);
-	}
+	if (!err && x->secrets)
+		err = channel_settings_merge_secrets(c, x->key, x->id, x->secrets);
 	json_t *after = err ? NULL : audit_view(c, x);
 	if (!err)
 		err = audit_record_json(c, x->who, "channel.updated", "channel", x->id, before,

@@ -211,4 +211,10 @@ ct_err channel_settings_create(store *s, const actor *who, const seal_key *key, 
 ct_err channel_settings_update(store *s, const actor *who, const seal_key *key, int64_t id,
 			       json_t *body, err_detail *d);
 
+/* Merge changes (an object of strings; null removes a name) into the sealed
+ * secrets of channel id, inside the caller's write on c (the audit entry is
+ * the caller's; it must never hold a value). */
+ct_err channel_settings_merge_secrets(store_conn *c, const seal_key *key, int64_t id,
+				      json_t *changes);
+
 #endif

@@ -15,6 +15,7 @@
 #include "core/timeutil.h"
 #include "jobs/jobs.h"
 #include "jobs/kinds.h"
+#include "relay/relay.h"
 
 static const char SQL_REPLY_CONTEXT[] =
 	"SELECT m.text, m.author_name, m.created_at, m.conversation_id, c.thread_key,"
@@ -94,6 +95,7 @@ static ct_err run(app *a, const job *j, job_outcome *out)
 			  .config = channel_config,
 			  .secrets = secrets,
 			  .timeout_s = (int)a->cfg.jobs_timeout_s};
+	relay_channel_bind(a, &ch); /* an adapter may renew a token */
 	if (adapter && adapter->send_reply) {
 		err = adapter->send_reply(&ch, &reply, out);
 	} else {

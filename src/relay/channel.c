@@ -1,14 +1,91 @@
 /*
  * channel.c: a channel read from the store and opened for its adapter
- * (see relay.h).
+ * (see relay.h), with the way back for secrets an adapter renews: it reads
+ * them as stored now and stores renewed ones (merged, sealed, committed and
+ * audited by the system, by name only) before it uses them.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "inbox/inbox.h"
 #include "relay/relay.h"
 
 static const char SQL_CHANNEL[] =
 	"SELECT id, kind, name, config, secrets FROM channels WHERE id = $1";
+static const char SQL_SECRETS[] = "SELECT secrets FROM channels WHERE id = $1";
+
+/* A read or a merge of one channel's secrets, on the writer. */
+typedef struct secrets_io {
+	const app *a;
+	int64_t id;
+	json_t *changes; /* borrowed: the merge's; NULL: a read */
+	json_t *opened;  /* owned: what the read found */
+} secrets_io;
+
+/* Read the sealed secrets of io->id into io->opened. */
+static ct_err read_secrets(store_conn *c, void *arg)
+{
+	secrets_io *io = arg;
+	json_decref(io->opened);
+	io->opened = NULL;
+	store_stmt *st = store_prepare(c, SQL_SECRETS);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, io->id);
+	int rc = store_step(st);
+	if (rc == STORE_ROW)
+		io->opened = seal_open_object(&io->a->key, store_col_text(st, 0));
+	store_reset(st);
+	return rc == STORE_ROW ? CT_OK : rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
+}
+
+/* Merge io->changes into the sealed secrets and record "channel.token_renewed"
+ * with the names changed, never a value. */
+static ct_err merge_secrets(store_conn *c, void *arg)
+{
+	secrets_io *io = arg;
+	ct_err err = channel_settings_merge_secrets(c, &io->a->key, io->id, io->changes);
+	json_t *names = json_array();
+	const char *name;
+	json_t *v;
+	json_object_foreach(io->changes, name, v) json_array_append_new(names, json_string(name));
+	json_t *after = json_pack("{s:o}", "secrets", names);
+	if (!err)
+		err = audit_record_json(c, &actor_system, "channel.token_renewed", "channel",
+					io->id, NULL, after);
+	json_decref(after);
+	return err;
+}
+
+/* channel_ctx.load_secrets: read on the writer, so that what another
+ * thread stored a moment ago is seen. New reference or NULL. */
+static json_t *load_secrets(const channel_ctx *ctx)
+{
+	secrets_io io = {.a = ctx->owner, .id = ctx->id};
+	if (store_write(io.a->store, read_secrets, &io) != CT_OK) {
+		json_decref(io.opened);
+		return NULL;
+	}
+	return io.opened;
+}
+
+/* channel_ctx.save_secrets: one committed write with its audit entry. */
+static ct_err save_secrets(const channel_ctx *ctx, const json_t *changed)
+{
+	if (!json_is_object(changed))
+		return CT_ERR_INVALID;
+	secrets_io io = {.a = ctx->owner, .id = ctx->id, .changes = json_deep_copy(changed)};
+	ct_err err = store_write(io.a->store, merge_secrets, &io);
+	json_decref(io.changes);
+	return err;
+}
+
+void relay_channel_bind(app *a, channel_ctx *ctx)
+{
+	ctx->load_secrets = load_secrets;
+	ctx->save_secrets = save_secrets;
+	ctx->owner = a;
+}
 
 ct_err relay_channel_open(app *a, store_conn *c, int64_t id, relay_channel *ch)
 {
@@ -43,6 +120,7 @@ ct_err relay_channel_open(app *a, store_conn *c, int64_t id, relay_channel *ch)
 				.secrets = ch->secrets,
 				.timeout_s = (int)a->cfg.jobs_timeout_s,
 				.files_dir = ch->files_dir};
+	relay_channel_bind(a, &ch->ctx);
 	return CT_OK;
 }
 

@@ -40,6 +40,13 @@ typedef struct relay_channel {
 ct_err relay_channel_open(app *a, store_conn *c, int64_t id, relay_channel *ch);
 void relay_channel_free(relay_channel *ch);
 
+/* Give ctx (of a channel of a's store) load_secrets and save_secrets
+ * (channel.h): reads on the writer, so they see the latest commit; saves
+ * merge, seal, commit and record "channel.token_renewed" by the system.
+ * relay_channel_open does it; a job that fills a channel_ctx itself calls
+ * it. */
+void relay_channel_bind(app *a, channel_ctx *ctx);
+
 /* What a webhook delivery came to, for the route to answer. */
 typedef struct relay_hook_result {
 	ct_err err; /* CT_OK: answer 200 */

@@ -55,6 +55,25 @@ problem body {"title": "Unauthorized", "type": "about:blank", "status": 401,
        text from us a 403 "duplicate content" instead of a second post.
 - POST /2/users/:id/retweets  JSON {"tweet_id": ...} -> 200
        {"data": {"retweeted": true}}; :id must be the authenticated user.
+- POST /2/oauth2/token  (OAuth 2.0 refresh, no bearer token) form
+       grant_type=refresh_token&refresh_token=..&client_id=.. (Content-Type
+       application/x-www-form-urlencoded); when the fake has a client_secret,
+       also Authorization: Basic base64(client_id:client_secret), else 401
+       {"error": "unauthorized_client", ...}. -> 200 {"token_type": "bearer",
+       "expires_in", "access_token", "scope", "refresh_token"}. The refresh
+       token rotates: the one used (or one the fake never issued) gets 400
+       {"error": "invalid_request", "error_description": ...}. A missing or
+       other grant_type / client_id: 400 too.
+
+Tokens: the token given to the constructor never expires (unless
+expire_tokens() is called); issue_tokens(lifetime=None) hands out a fresh
+pair (access, refresh) as an authorisation would; tokens from a refresh last
+token_lifetime seconds (7200 as on X). An expired or unknown access token
+gets the 401 problem on every endpoint. expire_tokens() makes every access
+token issued so far expire now; refresh_requests (every token request, in
+order, answered or refused) and refreshed (successful ones) count them;
+delay_refreshes(seconds) makes the token endpoint answer that much later
+(other requests are answered meanwhile: a renewal in progress).
 
 Rate limits: every answer carries x-rate-limit-limit, x-rate-limit-remaining
 and x-rate-limit-reset (Unix seconds) for the endpoint's own 15-minute
@@ -151,9 +170,16 @@ class FakeX(fakekit.FakeServer):
 
     def __init__(self, token="test-x-token", port=0, user_id="2244994945",
                  username="XDevelopers", app_token=None,
-                 reject_duplicate_text=False):
+                 reject_duplicate_text=False, client_id="test-x-client",
+                 client_secret=None, token_lifetime=7200):
         super().__init__(port)
         self.tokens = {token}
+        self.expires = {token: None}  # access token -> unix time, None: never
+        self.refresh_tokens = set()  # the refresh tokens valid now
+        self.client_id, self.client_secret = client_id, client_secret
+        self.token_lifetime = token_lifetime
+        self._issued = 0
+        self._refresh_delay = 0.0
         self.app_tokens = {app_token} if app_token else set()
         self.reject_duplicate_text = reject_duplicate_text
         mention_doc = load_fixture("user_mention_quickstart.example0.json")
@@ -243,6 +269,61 @@ class FakeX(fakekit.FakeServer):
             self.mentions.setdefault(target, []).append(p["id"])
             self.changed.notify_all()
             return copy.deepcopy(p)
+
+    # -- the test side: tokens -------------------------------------------
+
+    def _issue(self, lifetime):
+        self._issued += 1
+        access = "x-access-%d-%s" % (self._issued, base64.b32encode(
+            str(time.time()).encode()).decode().rstrip("=").lower()[-8:])
+        refresh = "x-refresh-%d" % self._issued
+        self.tokens.add(access)
+        self.expires[access] = time.time() + lifetime if lifetime else None
+        self.refresh_tokens.add(refresh)
+        return access, refresh
+
+    def issue_tokens(self, lifetime=None):
+        """A fresh (access_token, refresh_token) pair, as the authorization
+        code flow with offline.access hands out; the access token lasts
+        `lifetime` seconds (None: until expire_tokens())."""
+        with self.lock:
+            return self._issue(lifetime)
+
+    def expire_tokens(self):
+        """Every access token issued so far expires now (401 from now on);
+        the refresh tokens stay valid."""
+        with self.lock:
+            now = time.time()
+            for t in self.tokens:
+                self.expires[t] = now
+
+    def delay_refreshes(self, seconds):
+        """Answer each token request `seconds` later (0: at once); the
+        wait holds no lock, so other requests are answered meanwhile."""
+        with self.lock:
+            self._refresh_delay = seconds
+
+    def _answer(self, method, full_path, headers, raw):
+        with self.lock:
+            pause = self._refresh_delay
+        if pause and urllib.parse.urlsplit(full_path).path == "/2/oauth2/token":
+            time.sleep(pause)
+        return super()._answer(method, full_path, headers, raw)
+
+    def token_valid(self, token):
+        exp = self.expires.get(token, 0)
+        return token in self.tokens and (exp is None or exp > time.time())
+
+    @property
+    def refresh_requests(self):
+        """Every request to the token endpoint so far, in order (no lock
+        taken: usable inside wait_for)."""
+        return [r for r in list(self.requests) if r.path == "/2/oauth2/token"]
+
+    @property
+    def refreshed(self):
+        """The successful refreshes so far."""
+        return [r for r in self.refresh_requests if r.status == 200]
 
     # -- behaviour -------------------------------------------------------
 
@@ -352,7 +433,10 @@ class FakeX(fakekit.FakeServer):
         if failed:
             req.kind = "forced_failure"
             return failed
-        user_ctx = req.token in self.tokens
+        if req.method == "POST" and segs == ["2", "oauth2", "token"]:
+            req.kind = "token_refresh"
+            return self._refresh(req)
+        user_ctx = self.token_valid(req.token)
         if not user_ctx and req.token not in self.app_tokens:
             req.kind = "unauthorized"
             return 401, [], problem(401, "Unauthorized", "Unauthorized")
@@ -374,6 +458,44 @@ class FakeX(fakekit.FakeServer):
                 PROBLEMS + "unsupported-authentication", with_status=True)
         status, body = self._dispatch(req, endpoint, segs)
         return status, rate, body
+
+    # -- the token endpoint ------------------------------------------------
+
+    def _client_refused(self, req):
+        """The 401 for a confidential client without the right Basic
+        credentials, or None."""
+        if not self.client_secret:
+            return None
+        want = base64.b64encode(("%s:%s" % (self.client_id, self.client_secret))
+                                .encode()).decode()
+        if req.headers.get("authorization", "") == "Basic " + want:
+            return None
+        return 401, [], {"error": "unauthorized_client",
+                         "error_description": "Missing valid authorization header"}
+
+    def _refresh(self, req):
+        ctype = req.headers.get("content-type", "")
+        form = dict(urllib.parse.parse_qsl(req.raw.decode("utf-8", "replace")))
+        req.form = form
+        if not ctype.startswith("application/x-www-form-urlencoded") or \
+                form.get("grant_type") != "refresh_token" or \
+                form.get("client_id") != self.client_id:
+            return 400, [], {"error": "invalid_request", "error_description":
+                             "Missing required parameter [grant_type], "
+                             "[client_id] or [refresh_token]."}
+        refused = self._client_refused(req)
+        if refused:
+            return refused
+        rt = form.get("refresh_token")
+        if rt not in self.refresh_tokens:
+            return 400, [], {"error": "invalid_request", "error_description":
+                             "Value passed for the token was invalid."}
+        self.refresh_tokens.discard(rt)  # rotation: the old one is dead
+        access, refresh = self._issue(self.token_lifetime)
+        return 200, [], {"token_type": "bearer", "expires_in": self.token_lifetime,
+                         "access_token": access, "scope":
+                         "tweet.write users.read tweet.read offline.access",
+                         "refresh_token": refresh}
 
     # -- routes ----------------------------------------------------------
 

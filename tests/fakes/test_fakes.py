@@ -516,6 +516,99 @@ def test_x_429_and_rate_limit_headers(x):
     assert call("POST", x.url + "/2/tweets", XTOKEN, body={"text": "a"})[0] == 201
 
 
+def refresh(x, rt, client_id="test-x-client", headers=None, **extra):
+    form = dict({"grant_type": "refresh_token", "refresh_token": rt,
+                 "client_id": client_id}, **extra)
+    return call("POST", x.url + "/2/oauth2/token", form=form, headers=headers)
+
+
+def test_x_refresh_rotates_and_refuses_a_used_token(x):
+    """A refresh answers the documented fields; the refresh token rotates
+    (the used one gets 400 invalid_request); the new access token works and
+    expires after expires_in."""
+    x.token_lifetime = 2
+    access, rt = x.issue_tokens()
+    assert call("GET", mentions_url(x), access)[0] == 200
+    st, h, body = refresh(x, rt)
+    assert st == 200 and h["content-type"].startswith("application/json")
+    assert set(body) == {"token_type", "expires_in", "access_token", "scope",
+                         "refresh_token"}
+    assert body["token_type"] == "bearer" and body["expires_in"] == 2
+    assert "offline.access" in body["scope"].split()
+    assert body["refresh_token"] != rt and body["access_token"] != access
+    st, _, err = refresh(x, rt)
+    assert st == 400 and err["error"] == "invalid_request"
+    assert "error_description" in err
+    assert call("GET", mentions_url(x), body["access_token"])[0] == 200
+    assert x.wait_for(lambda f: not f.token_valid(body["access_token"]), 5)
+    st, _, err = call("GET", mentions_url(x), body["access_token"])
+    assert st == 401 and err == {"title": "Unauthorized", "type": "about:blank",
+                                 "status": 401, "detail": "Unauthorized"}
+    st, _, again = refresh(x, body["refresh_token"])
+    assert st == 200
+    assert [r.status for r in x.refresh_requests] == [200, 400, 200]
+    assert len(x.refreshed) == 2
+
+
+def test_x_refresh_checks_form_and_client():
+    """The form needs grant_type=refresh_token and the client_id; a fake
+    with a client_secret wants HTTP Basic client_id:client_secret."""
+    import base64
+    with FakeX(client_id="cid", client_secret="csecret") as f:
+        _, rt = f.issue_tokens()
+        assert refresh(f, rt, client_id="cid")[0] == 401
+        basic = {"Authorization": "Basic " + base64.b64encode(b"cid:wrong").decode()}
+        assert refresh(f, rt, client_id="cid", headers=basic)[0] == 401
+        basic = {"Authorization": "Basic " + base64.b64encode(b"cid:csecret").decode()}
+        assert refresh(f, rt, client_id="other", headers=basic)[0] == 400
+        assert refresh(f, rt, client_id="cid", headers=basic,
+                       grant_type="authorization_code")[0] == 400
+        st, _, body = call("POST", f.url + "/2/oauth2/token", body={
+            "grant_type": "refresh_token", "refresh_token": rt, "client_id": "cid"},
+            headers=basic)
+        assert st == 400  # JSON is not the documented form
+        st, _, body = refresh(f, rt, client_id="cid", headers=basic)
+        assert st == 200 and body["access_token"]
+        assert f.refresh_requests[-1].form["client_id"] == "cid"
+
+
+def test_x_expire_tokens_gives_401_everywhere(x):
+    """expire_tokens(): every access token so far gets the 401 problem on
+    every endpoint; the refresh token still works and its new token too."""
+    access, rt = x.issue_tokens()
+    x.add_mention("5000", "@XDevelopers hi", "kim")
+    x.expire_tokens()
+    for token in (XTOKEN, access):
+        assert call("GET", mentions_url(x), token)[0] == 401
+        assert call("GET", x.url + "/2/users/me", token)[0] == 401
+        assert call("POST", x.url + "/2/tweets", token, body={"text": "a"})[0] == 401
+    assert call("GET", mentions_url(x), "test-app-token")[0] == 200
+    st, _, body = refresh(x, rt)
+    assert st == 200
+    assert call("POST", x.url + "/2/tweets", body["access_token"],
+                body={"text": "a"})[0] == 201
+    assert [r.kind for r in x.requests].count("unauthorized") == 6
+
+
+def test_x_delay_refreshes_holds_only_the_token_endpoint(x):
+    """delay_refreshes(s): the token answer comes s later, while other
+    requests are answered meanwhile."""
+    import threading
+    _, rt = x.issue_tokens()
+    x.delay_refreshes(1.0)
+    got = {}
+    t = threading.Thread(target=lambda: got.update(r=refresh(x, rt)))
+    start = time.monotonic()
+    t.start()
+    assert x.wait_for(lambda f: f.arrived >= 1, 5)
+    assert call("GET", mentions_url(x), XTOKEN)[0] == 200
+    t.join(5)
+    assert got["r"][0] == 200 and time.monotonic() - start >= 1.0
+    x.delay_refreshes(0)
+    assert [r.path for r in x.requests] == ["/2/users/%s/mentions" % x.me["id"],
+                                            "/2/oauth2/token"]
+
+
 def _standalone(script, port):
     proc = subprocess.Popen([sys.executable, script, str(port)],
                             stdout=subprocess.PIPE, text=True,

@@ -1,12 +1,16 @@
 """The "x" channel against the fake X API v2 (tests/fakes): mentions polled
 into conversations by thread, the walk back over several pages with
 next_token (also when it breaks off in the middle and across a restart),
-429 waits, replies, the documented duplicate when X's answer is lost, and
-reposts.
+429 waits, replies, the documented duplicate when X's answer is lost,
+reposts, and the renewal of the user token with the rotating OAuth 2.0
+refresh token (on a 401, ahead of the stored expiry, once for poll and
+reply together, and what a refused refresh token does).
 
 The channel polls every second ("poll_every_s": 1); helpers come from
 test_channel_mastodon.py.
 """
+
+import json
 
 import pytest
 
@@ -201,3 +205,171 @@ def test_wrong_token_shows_in_health(api, xfake):
     err = wait_until(lambda: (health(api, ch["id"]) or {}).get("last_error"), 10, 0.1,
                      "health.last_error")
     assert "401" in err and "not-the-token" not in err
+
+
+# -- token renewal ---------------------------------------------------------------
+
+def renewing_channel(api, xfake, name="xchan", **secrets):
+    """A channel whose user token X can renew: a fresh (access, refresh)
+    pair from the fake and the client_id; (channel, access, refresh)."""
+    access, refresh = xfake.issue_tokens()
+    sec = dict({"access_token": access, "refresh_token": refresh,
+                "client_id": xfake.client_id}, **secrets)
+    return x_channel(api, xfake, name, **sec), access, refresh
+
+
+def unauthorized(xfake, method=None):
+    return [r for r in xfake.requests if r.kind == "unauthorized"
+            and (method is None or r.method == method)]
+
+
+def token_values(xfake, *more):
+    """Every token the fake issued (access and refresh) plus more."""
+    values = set(more) | {t for t in xfake.tokens if t.startswith("x-")}
+    values |= {r.form.get("refresh_token") for r in xfake.refresh_requests}
+    values |= {(r.response or {}).get("refresh_token") for r in xfake.refresh_requests}
+    return {v for v in values if v}
+
+
+def assert_no_secrets(server, api, ch, values):
+    """No token value in the server's output (every run so far) nor in
+    the channel, the channel list or the audit log as the API shows them."""
+    answers = [api.get("/api/v1/channels/%d" % ch["id"])[1], api.get("/api/v1/channels")[1],
+               api.get("/api/v1/audit", {"limit": 500})[1]]
+    text = "\n".join(server.logs + [server.log()] + [json.dumps(a) for a in answers])
+    leaked = [v for v in values if v in text]
+    assert not leaked, "secret values in logs or answers: %s" % leaked
+
+
+def renewed_entries(api, channel_id):
+    status, body = api.get("/api/v1/audit", {"action": "channel.token_renewed", "limit": 50})
+    assert status == 200, body
+    return [e for e in body["data"] if e["object_id"] == channel_id]
+
+
+def test_expired_token_is_renewed_while_polling(server, api, xfake):
+    """The user token expires while the channel polls: the 401 brings one
+    refresh (the documented form), the new tokens are stored before use
+    (audited by name only) and mentions keep arriving; after a restart the
+    stored rotated refresh token renews again, which proves it was stored."""
+    ch, access, refresh = renewing_channel(api, xfake)
+    xfake.add_mention("1100", "@XDevelopers vorher", "kim")
+    wait_incoming(api, "xchan", ["1100"])
+    xfake.expire_tokens()
+    xfake.add_mention("1101", "@XDevelopers nach dem Ablauf", "kim")
+    wait_incoming(api, "xchan", ["1101"])
+    [req] = xfake.refresh_requests
+    assert req.status == 200
+    assert req.form == {"grant_type": "refresh_token", "refresh_token": refresh,
+                        "client_id": xfake.client_id}
+    assert "authorization" not in req.headers  # a public client: no secret
+    new = req.response["access_token"]
+    wait_more_polls(xfake, KIND)
+    assert mention_polls(xfake)[-1].token == new
+    assert len(unauthorized(xfake)) == 1
+    [entry] = renewed_entries(api, ch["id"])
+    assert entry["actor"] == "system"
+    assert sorted(entry["after"]["secrets"]) == ["access_token", "access_token_expires_at",
+                                                 "refresh_token"]
+    status, got = api.get("/api/v1/channels/%d" % ch["id"])
+    assert "access_token_expires_at" in got["secrets"]
+
+    server.stop()
+    xfake.expire_tokens()
+    server.start()
+    api = server.client()
+    xfake.add_mention("1102", "@XDevelopers nach dem Neustart", "ole")
+    wait_incoming(api, "xchan", ["1102"])
+    first, second = xfake.refresh_requests
+    assert second.status == 200
+    assert second.form["refresh_token"] == first.response["refresh_token"]
+    assert_no_secrets(server, api, ch, token_values(xfake, access, refresh))
+
+
+def test_token_is_renewed_ahead_of_its_expiry(api, xfake):
+    """With the stored expiry less than a minute away the token is renewed
+    before it is used: no request fails with 401 for it."""
+    xfake.token_lifetime = 62  # renewed tokens are due about 2 s later
+    renewing_channel(api, xfake)
+    wait_more_polls(xfake, KIND, 1)
+    xfake.expire_tokens()
+    assert xfake.wait_for(lambda f: len(f.refreshed) == 1, 10)
+    xfake.token_lifetime = 7200
+    assert xfake.wait_for(lambda f: len(f.refreshed) == 2, 10)
+    wait_more_polls(xfake, KIND, 3)
+    assert len(xfake.refresh_requests) == 2
+    assert len(unauthorized(xfake)) == 1  # only the one expire_tokens() caused
+
+
+def test_reply_with_expired_token_is_sent_once_after_renewal(api, xfake):
+    """A reply whose user token has expired gets a 401, the token is
+    renewed and the reply posted once with the new token. (Reads use the
+    app-only token, so only the reply renews.)"""
+    ch, _, _ = renewing_channel(api, xfake, bearer_token=APP_TOKEN)
+    xfake.add_mention("1200", "@XDevelopers Frage", "kim")
+    cid = wait_incoming(api, "xchan", ["1200"])["1200"]["conversation_id"]
+    xfake.expire_tokens()
+    r = send_reply(api, cid, "Antwort nach Erneuerung")
+    sent = wait_delivery(api, cid, r["id"])
+    snap = xfake.snapshot()
+    [tweet] = snap["tweets"]
+    assert sent["external_id"] == tweet["id"]
+    posts = [x for x in snap["requests"] if x.method == "POST" and x.path == "/2/tweets"]
+    assert [x.status for x in posts] == [401, 201]
+    [req] = xfake.refresh_requests
+    assert posts[1].token == req.response["access_token"]
+    assert len(renewed_entries(api, ch["id"])) == 1
+
+
+def test_poll_and_reply_renewing_together_make_one_refresh(api, xfake):
+    """A reply queued while the poll is renewing the expired token (the
+    refresh answer is slow) does not renew a second time: it goes out with
+    the stored new token. One refresh request only (a second would use the
+    rotated, dead refresh token and lock the channel out), the reply is
+    posted once and polling goes on with the new token."""
+    ch, _, _ = renewing_channel(api, xfake)
+    xfake.add_mention("1300", "@XDevelopers Hallo", "kim")
+    cid = wait_incoming(api, "xchan", ["1300"])["1300"]["conversation_id"]
+    xfake.delay_refreshes(2)
+    xfake.expire_tokens()
+    assert xfake.wait_for(lambda f: any(x.kind == "unauthorized" and x.method == "GET"
+                                        for x in f.requests), 10)
+    r = send_reply(api, cid, "Gleichzeitig")
+    wait_delivery(api, cid, r["id"])
+    xfake.delay_refreshes(0)
+    xfake.add_mention("1301", "@XDevelopers danach", "ole")
+    wait_incoming(api, "xchan", ["1301"])
+    [req] = xfake.refresh_requests
+    assert req.status == 200
+    new = req.response["access_token"]
+    posts = [x for x in xfake.requests if x.method == "POST" and x.path == "/2/tweets"]
+    assert [x.status for x in posts if x.status != 401] == [201]
+    assert posts[-1].token == new and mention_polls(xfake)[-1].token == new
+    assert len(xfake.snapshot()["tweets"]) == 1
+    assert len(renewed_entries(api, ch["id"])) == 1
+
+
+def test_refused_refresh_token_shows_in_health_and_stops(server, api, xfake):
+    """A refresh token X refuses (400): health names the problem (never a
+    token), the refusal is asked of X once only however often the channel
+    polls, and a new refresh token from the administrator works again."""
+    access, _ = xfake.issue_tokens()
+    ch = x_channel(api, xfake, access_token=access, refresh_token="x-refresh-unknown",
+                   client_id=xfake.client_id)
+    xfake.expire_tokens()
+    err = wait_until(lambda: (health(api, ch["id"]) or {}).get("last_error"), 10, 0.1,
+                     "health.last_error")
+    assert "refused the refresh token" in err and "connect the channel again" in err
+    assert xfake.wait_for(lambda f: len([r for r in f.requests if r.kind == "unauthorized"])
+                          >= 4, 10), "the channel stopped polling"
+    assert [r.status for r in xfake.refresh_requests] == [400]
+    assert "x-refresh-unknown" not in err and access not in err
+
+    _, refresh = xfake.issue_tokens()
+    status, _ = api.patch("/api/v1/channels/%d" % ch["id"],
+                          {"secrets": {"refresh_token": refresh}})
+    assert status == 200
+    xfake.add_mention("1400", "@XDevelopers wieder da", "kim")
+    wait_incoming(api, "xchan", ["1400"])
+    assert [r.status for r in xfake.refresh_requests] == [400, 200]
+    assert_no_secrets(server, api, ch, token_values(xfake, access, "x-refresh-unknown"))
