@@ -6,35 +6,46 @@
 #include "core/crypto.h"
 #include "core/timeutil.h"
 
-static const char SQL_JOB_INSERT[] =
-	"INSERT INTO jobs (kind, payload, idempotency_key, state, attempts, max_attempts, run_at,"
+/* A queued job: kind, payload, key, max_attempts, run_at, now. */
+#define INSERT_QUEUED_JOB                                                                          \
+	"INSERT INTO jobs (kind, payload, idempotency_key, state, attempts, max_attempts, run_at," \
 	" created_at, updated_at) VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)"
-	" ON CONFLICT (idempotency_key) DO NOTHING";
 
-ct_err jobs_enqueue(store_conn *c, const char *kind, const char *payload_json,
-		    const char *idempotency_key, int max_attempts, int64_t run_at_ms)
+static const char SQL_JOB_INSERT[] = INSERT_QUEUED_JOB " ON CONFLICT (idempotency_key) DO NOTHING";
+
+/* Run sql, an INSERT of a queued job with the parameters below; how many
+ * rows it wrote into *changed (when not NULL). */
+static ct_err insert_job(store_conn *c, const char *sql, const char *kind, const char *payload_json,
+			 const char *key, int max_attempts, int64_t run_at_ms, int64_t *changed)
 {
-	store_stmt *st = store_prepare(c, SQL_JOB_INSERT);
+	store_stmt *st = store_prepare(c, sql);
 	if (!st)
 		return CT_ERR_STORE;
 	store_bind_text(st, 1, kind);
 	store_bind_text(st, 2, payload_json);
-	store_bind_text(st, 3, idempotency_key);
+	store_bind_text(st, 3, key);
 	store_bind_int(st, 4, max_attempts > 0 ? max_attempts : 1);
 	store_bind_int(st, 5, run_at_ms);
 	store_bind_int(st, 6, time_now_ms());
-	/* A statement that fails aborts a PostgreSQL transaction: a queued key is
-	 * found by DO NOTHING instead, leaving the caller's write usable. */
 	ct_err err = store_run(st);
-	if (!err && store_changes(c) == 0)
-		err = CT_ERR_CONFLICT;
+	if (changed)
+		*changed = err ? 0 : store_changes(c);
 	return err;
 }
 
+ct_err jobs_enqueue(store_conn *c, const char *kind, const char *payload_json,
+		    const char *idempotency_key, int max_attempts, int64_t run_at_ms)
+{
+	/* A statement that fails aborts a PostgreSQL transaction: a queued key is
+	 * found by DO NOTHING instead, leaving the caller's write usable. */
+	int64_t changed;
+	ct_err err = insert_job(c, SQL_JOB_INSERT, kind, payload_json, idempotency_key,
+				max_attempts, run_at_ms, &changed);
+	return !err && changed == 0 ? CT_ERR_CONFLICT : err;
+}
+
 /* A recurring job keeps one row: queued again once done or failed. */
-static const char SQL_JOB_SCHEDULE[] =
-	"INSERT INTO jobs (kind, payload, idempotency_key, state, attempts, max_attempts, run_at,"
-	" created_at, updated_at) VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6)"
+static const char SQL_JOB_SCHEDULE[] = INSERT_QUEUED_JOB
 	" ON CONFLICT (idempotency_key) DO UPDATE SET state = 'queued', attempts = 0,"
 	" payload = excluded.payload, run_at = excluded.run_at, last_error = NULL,"
 	" updated_at = excluded.updated_at WHERE jobs.state IN ('done', 'failed')";
@@ -45,16 +56,8 @@ static const char SQL_JOB_HURRY[] =
 ct_err jobs_schedule(store_conn *c, const char *kind, const char *payload_json, const char *key,
 		     int max_attempts, int64_t run_at_ms)
 {
-	store_stmt *st = store_prepare(c, SQL_JOB_SCHEDULE);
-	if (!st)
-		return CT_ERR_STORE;
-	store_bind_text(st, 1, kind);
-	store_bind_text(st, 2, payload_json);
-	store_bind_text(st, 3, key);
-	store_bind_int(st, 4, max_attempts > 0 ? max_attempts : 1);
-	store_bind_int(st, 5, run_at_ms);
-	store_bind_int(st, 6, time_now_ms());
-	return store_run(st);
+	return insert_job(c, SQL_JOB_SCHEDULE, kind, payload_json, key, max_attempts, run_at_ms,
+			  NULL);
 }
 
 ct_err jobs_hurry(store_conn *c, const char *key, int64_t run_at_ms)

@@ -27,8 +27,10 @@ typedef struct job_kind {
 	const char *name;
 	int daily; /* the worker queues one such job each day (payload "{}") */
 	ct_err (*run)(app *a, const job *j, job_outcome *out);
+	/* NULL when the job row itself is the whole record. */
 	ct_err (*record)(store_conn *c, const job *j, ct_err result, const job_outcome *out,
 			 int failed);
+	/* NULL when no live view cares. */
 	void (*announce)(app *a, const job *j, ct_err result, int failed);
 } job_kind;
 

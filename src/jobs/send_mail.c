@@ -58,15 +58,4 @@ done:
 	return err;
 }
 
-static ct_err record(store_conn *c, const job *j, ct_err result, const job_outcome *out, int failed)
-{
-	(void)c, (void)j, (void)result, (void)out, (void)failed;
-	return CT_OK; /* the job row itself is the record */
-}
-
-static void announce(app *a, const job *j, ct_err result, int failed)
-{
-	(void)a, (void)j, (void)result, (void)failed;
-}
-
-const job_kind job_send_mail = {JOB_SEND_MAIL, 0, run, record, announce};
+const job_kind job_send_mail = {JOB_SEND_MAIL, 0, run, NULL, NULL};

@@ -162,7 +162,7 @@ static ct_err finish_job(store_conn *c, void *arg)
 	x->lost = !err && store_changes(c) == 0;
 	if (x->lost)
 		x->failed = 0;
-	else if (!err && x->kind)
+	else if (!err && x->kind && x->kind->record)
 		err = x->kind->record(c, x->j, x->result, x->outcome, x->failed);
 	return err;
 }
@@ -222,7 +222,7 @@ static int run_one(jobs_worker *w)
 				 : fin.failed      ? "failed"
 						   : "retry"),
 		 LOG_S("error", result == CT_OK ? "" : outcome.error));
-	if (!err && kind && !fin.lost)
+	if (!err && kind && kind->announce && !fin.lost)
 		kind->announce(a, &claim.j, result, fin.failed);
 	free_job(&claim.j);
 	return 1;

@@ -31,15 +31,4 @@ static ct_err run(app *a, const job *j, job_outcome *out)
 	return err;
 }
 
-static ct_err record(store_conn *c, const job *j, ct_err result, const job_outcome *out, int failed)
-{
-	(void)c, (void)j, (void)result, (void)out, (void)failed;
-	return CT_OK;
-}
-
-static void announce(app *a, const job *j, ct_err result, int failed)
-{
-	(void)a, (void)j, (void)result, (void)failed;
-}
-
-const job_kind privacy_retention_job = {RETENTION_JOB, 1, run, record, announce};
+const job_kind privacy_retention_job = {RETENTION_JOB, 1, run, NULL, NULL};

@@ -174,20 +174,7 @@ static ct_err poll_run(app *a, const job *j, job_outcome *out)
 	return err; /* a platform's failure is the channel's health, not the job's */
 }
 
-static ct_err poll_record_outcome(store_conn *c, const job *j, ct_err result,
-				  const job_outcome *out, int failed)
-{
-	(void)c, (void)j, (void)result, (void)out, (void)failed;
-	return CT_OK;
-}
-
-static void poll_announce(app *a, const job *j, ct_err result, int failed)
-{
-	(void)a, (void)j, (void)result, (void)failed;
-}
-
-static const job_kind poll_job = {JOB_POLL_CHANNEL, 0, poll_run, poll_record_outcome,
-				  poll_announce};
+static const job_kind poll_job = {JOB_POLL_CHANNEL, 0, poll_run, NULL, NULL};
 
 void relay_poll_register(void)
 {
