@@ -4,9 +4,9 @@
  * An adapter speaks one platform: it turns a webhook delivery or a poll's
  * answer into normalised messages (the ingest API's JSON, see ingest.h), and
  * a reply, a share or a hide into the platform's request. It knows nothing of
- * ingest, triage or the store: the hook route (api/hooks.c) and the jobs
- * (jobs/poll_channel.c, jobs/deliver_reply.c, jobs/message_action.c) hand it
- * everything it needs and take what it returns to ingest or to the store.
+ * ingest, triage or the store: relay/ (the hook route's hook.c and the jobs
+ * in poll.c, reply.c and action.c) hands it everything it needs and takes
+ * what it returns to ingest or to the store.
  *
  * Every entry but kind may be NULL when the platform has no such thing (the
  * e-mail channel has no webhook, the api channel no poll). Each call gets the

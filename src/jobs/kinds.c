@@ -10,8 +10,8 @@
 
 #define MAX_KINDS 32
 
-static const job_kind *kinds[MAX_KINDS] = {&job_deliver_reply, &job_send_mail};
-static int n_kinds = 2;
+static const job_kind *kinds[MAX_KINDS] = {&job_send_mail};
+static int n_kinds = 1;
 
 void jobs_register_kind(const job_kind *kind)
 {

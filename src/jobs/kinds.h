@@ -43,7 +43,6 @@ void jobs_register_kind(const job_kind *kind);
 /* The kinds that run daily, into out (at most max); returns how many. */
 int jobs_daily_kinds(const job_kind **out, int max);
 
-extern const job_kind job_deliver_reply;
 extern const job_kind job_send_mail;
 
 #endif

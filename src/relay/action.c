@@ -34,10 +34,9 @@ typedef struct action_queue {
 	err_detail *d;
 } action_queue;
 
-/* Can the adapter of kind do action? */
-static int adapter_can(const char *kind, const char *action)
+/* Can adapter k (NULL: none) do action? */
+static int adapter_can(const channel_kind *k, const char *action)
 {
-	const channel_kind *k = channel_find(kind);
 	if (!k)
 		return 0;
 	return strcmp(action, "share") == 0 ? k->share != NULL : k->hide != NULL;
@@ -58,7 +57,7 @@ static ct_err check_message(store_conn *c, action_queue *q)
 		err = err_set(
 			q->d, CT_ERR_CONFLICT, "",
 			"only a message that came in from a platform can be shared or hidden");
-	else if (!adapter_can(store_col_text(st, 1), q->action))
+	else if (!adapter_can(channel_find(store_col_text(st, 1)), q->action))
 		err = err_set(q->d, CT_ERR_CONFLICT, "",
 			      strcmp(q->action, "share") == 0
 				      ? "this channel cannot share messages"
@@ -119,49 +118,51 @@ static void read_payload(const job *j, action_payload *p)
 	json_decref(v);
 }
 
-/* Call the adapter for the message of p (read on c). */
-static ct_err call_adapter(app *a, store_conn *c, const job *j, const action_payload *p,
-			   job_outcome *out)
+/* The message of p and its channel, read on c: external_id and meta
+ * (owned) and ch (free with relay_channel_free). */
+static ct_err read_target(app *a, store_conn *c, const action_payload *p, char **external_id,
+			  char **meta, relay_channel *ch)
 {
 	store_stmt *st = store_prepare(c, SQL_MESSAGE);
 	if (!st)
 		return CT_ERR_STORE;
 	store_bind_int(st, 1, p->message_id);
-	if (store_step(st) != STORE_ROW) {
+	int rc = store_step(st);
+	if (rc != STORE_ROW) {
 		store_reset(st);
-		snprintf(out->error, sizeof(out->error), "the message no longer exists");
-		out->permanent = 1;
-		return CT_ERR_NOT_FOUND;
+		return rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
 	}
-	char *external_id = xstrdup(store_col_text(st, 2));
-	char *meta = store_col_is_null(st, 3) ? NULL : xstrdup(store_col_text(st, 3));
+	*external_id = xstrdup(store_col_text(st, 2));
+	*meta = store_col_is_null(st, 3) ? NULL : xstrdup(store_col_text(st, 3));
 	int64_t channel_id = store_col_int(st, 0);
 	store_reset(st);
-	relay_channel ch;
-	ct_err err = relay_channel_open(a, c, channel_id, &ch);
-	int share = strcmp(p->action, "share") == 0;
-	int can = ch.adapter && (share ? ch.adapter->share != NULL : ch.adapter->hide != NULL);
-	if (!err && can) {
-		err = share ? ch.adapter->share(&ch.ctx, external_id, meta, j->idempotency_key, out)
-			    : ch.adapter->hide(&ch.ctx, external_id, meta, p->hidden, out);
-	} else if (!err) {
-		snprintf(out->error, sizeof(out->error), "the channel cannot %s", p->action);
-		out->permanent = 1;
-		err = CT_ERR_INVALID;
-	}
-	relay_channel_free(&ch);
-	free(external_id);
-	free(meta);
-	return err;
+	return relay_channel_open(a, c, channel_id, ch);
 }
 
 static ct_err action_run(app *a, const job *j, job_outcome *out)
 {
 	action_payload p;
 	read_payload(j, &p);
+	char *external_id = NULL, *meta = NULL;
+	relay_channel ch = {0};
 	store_conn *c = store_reader_acquire(a->store);
-	ct_err err = call_adapter(a, c, j, &p, out);
-	store_reader_release(a->store, c);
+	ct_err err = read_target(a, c, &p, &external_id, &meta, &ch);
+	store_reader_release(a->store, c); /* not held while the platform answers */
+	int share = strcmp(p.action, "share") == 0;
+	if (err == CT_ERR_NOT_FOUND) {
+		snprintf(out->error, sizeof(out->error), "the message no longer exists");
+		out->permanent = 1;
+	} else if (!err && adapter_can(ch.adapter, p.action)) {
+		err = share ? ch.adapter->share(&ch.ctx, external_id, meta, j->idempotency_key, out)
+			    : ch.adapter->hide(&ch.ctx, external_id, meta, p.hidden, out);
+	} else if (!err) {
+		snprintf(out->error, sizeof(out->error), "the channel cannot %s", p.action);
+		out->permanent = 1;
+		err = CT_ERR_INVALID;
+	}
+	relay_channel_free(&ch);
+	free(external_id);
+	free(meta);
 	return err;
 }
 

@@ -80,7 +80,10 @@ static ct_err save_secrets(const channel_ctx *ctx, const json_t *changed)
 	return err;
 }
 
-void relay_channel_bind(app *a, channel_ctx *ctx)
+/* Give ctx load_secrets and save_secrets (channel.h): reads on the writer,
+ * so they see the latest commit; saves merge, seal, commit and record
+ * "channel.token_renewed" by the system. */
+static void bind_secrets(app *a, channel_ctx *ctx)
 {
 	ctx->load_secrets = load_secrets;
 	ctx->save_secrets = save_secrets;
@@ -120,7 +123,7 @@ ct_err relay_channel_open(app *a, store_conn *c, int64_t id, relay_channel *ch)
 				.secrets = ch->secrets,
 				.timeout_s = (int)a->cfg.jobs_timeout_s,
 				.files_dir = ch->files_dir};
-	relay_channel_bind(a, &ch->ctx);
+	bind_secrets(a, &ch->ctx);
 	return CT_OK;
 }
 

@@ -166,4 +166,5 @@ void relay_register(void)
 {
 	relay_poll_register();
 	relay_action_register();
+	relay_reply_register();
 }

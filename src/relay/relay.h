@@ -4,11 +4,11 @@
  * The adapters speak the platforms and know nothing of the store; relay/
  * runs them: a webhook delivery goes through the adapter into ingest and is
  * answered only once it is durable (hook.c); a recurring job per pollable
- * channel polls it and keeps its position and health (poll.c); share and
- * hide are jobs too (action.c); a listener thread per channel that can
- * signal news (IMAP IDLE) brings its poll forward (listen.c). Everything
- * leaves a trace in channel_state (inbox/channel_state.h), which the
- * settings page and the API show as the channel's health.
+ * channel polls it and keeps its position and health (poll.c); an agent's
+ * reply (reply.c), a share and a hide (action.c) are jobs too; a listener thread per channel that
+ * can signal news (IMAP IDLE) brings its poll forward (listen.c). Everything leaves a trace in
+ * channel_state (inbox/channel_state.h), which the settings page and the API show as the channel's
+ * health.
  */
 #ifndef CT_RELAY_H
 #define CT_RELAY_H
@@ -35,17 +35,11 @@ typedef struct relay_channel {
 	channel_ctx ctx;             /* borrows the fields above */
 } relay_channel;
 
-/* Read channel id (CT_ERR_NOT_FOUND when there is none) on c. Free with
- * relay_channel_free in every case. */
+/* Read channel id (CT_ERR_NOT_FOUND when there is none) on c. Its ctx can
+ * load and save the channel's secrets (for tokens an adapter renews) on
+ * its own, after c is released. Free with relay_channel_free in every case. */
 ct_err relay_channel_open(app *a, store_conn *c, int64_t id, relay_channel *ch);
 void relay_channel_free(relay_channel *ch);
-
-/* Give ctx (of a channel of a's store) load_secrets and save_secrets
- * (channel.h): reads on the writer, so they see the latest commit; saves
- * merge, seal, commit and record "channel.token_renewed" by the system.
- * relay_channel_open does it; a job that fills a channel_ctx itself calls
- * it. */
-void relay_channel_bind(app *a, channel_ctx *ctx);
 
 /* What a webhook delivery came to, for the route to answer. */
 typedef struct relay_hook_result {

@@ -1,9 +1,10 @@
 /*
- * deliver_reply.c: the job that sends an agent's reply through its channel.
+ * reply.c: the job that sends an agent's reply through its channel.
  *
  * It gathers what the channel adapter needs (the text, the conversation's
  * thread, the contact's identity on the channel, the last incoming message
- * to answer) on a read connection, calls the adapter, and records the
+ * to answer) and opens the channel (relay_channel_open) on a read
+ * connection, lets that connection go, calls the adapter, and records the
  * delivery state on the message: sent, queued again, or failed with the
  * reason, which the conversation view shows.
  */
@@ -16,10 +17,11 @@
 #include "jobs/jobs.h"
 #include "jobs/kinds.h"
 #include "relay/relay.h"
+#include "relay/relay_internal.h"
 
 static const char SQL_REPLY_CONTEXT[] =
 	"SELECT m.text, m.author_name, m.created_at, m.conversation_id, c.thread_key,"
-	" ch.kind, ch.config, ch.secrets,"
+	" m.channel_id,"
 	" (SELECT i.external_id FROM messages mi JOIN identities i ON i.id = mi.identity_id"
 	"   WHERE mi.conversation_id = m.conversation_id AND mi.direction = 'in'"
 	"   ORDER BY mi.id DESC LIMIT 1),"
@@ -35,9 +37,8 @@ static const char SQL_REPLY_CONTEXT[] =
 	" (SELECT mi.meta FROM messages mi"
 	"   WHERE mi.conversation_id = m.conversation_id AND mi.direction = 'in'"
 	"   ORDER BY mi.id DESC LIMIT 1),"
-	" c.subject, ch.id, ch.name"
-	" FROM messages m JOIN conversations c ON c.id = m.conversation_id"
-	" JOIN channels ch ON ch.id = m.channel_id WHERE m.id = $1";
+	" c.subject"
+	" FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1";
 static const char SQL_SET_STATE[] =
 	"UPDATE messages SET delivery_state = $2, delivery_error = $3 WHERE id = $1";
 static const char SQL_SET_EXTERNAL_ID[] =
@@ -53,61 +54,84 @@ static int64_t payload_message_id(const job *j)
 	return id;
 }
 
-static ct_err run(app *a, const job *j, job_outcome *out)
-{
-	int64_t message_id = payload_message_id(j);
-	store_conn *c = store_reader_acquire(a->store);
-	store_stmt *st = store_prepare(c, SQL_REPLY_CONTEXT);
-	ct_err err = CT_ERR_STORE;
-	if (!st)
-		goto out;
-	store_bind_int(st, 1, message_id);
-	if (store_step(st) != STORE_ROW) {
-		snprintf(out->error, sizeof(out->error), "the reply no longer exists");
-		out->permanent = 1;
-		err = CT_ERR_NOT_FOUND;
-		store_reset(st);
-		goto out;
-	}
+/* A reply with its own copies of the strings it points to. */
+typedef struct reply_context {
+	channel_reply reply;
+	int64_t channel_id;
 	char created[TIME_RFC3339_SIZE];
-	time_format_rfc3339(store_col_int(st, 2), created);
-	channel_reply reply = {
+	char *kept[10];
+	int n_kept;
+} reply_context;
+
+/* A copy of column col (NULL for SQL NULL), freed with x. */
+static const char *keep(reply_context *x, store_stmt *st, int col)
+{
+	if (store_col_is_null(st, col) || x->n_kept == (int)(sizeof(x->kept) / sizeof(x->kept[0])))
+		return NULL;
+	return x->kept[x->n_kept++] = xstrdup(store_col_text(st, col));
+}
+
+static void reply_context_free(reply_context *x)
+{
+	for (int i = 0; i < x->n_kept; i++)
+		free(x->kept[i]);
+}
+
+/* Read reply message_id into x on c; CT_ERR_NOT_FOUND when it is gone. */
+static ct_err read_reply(store_conn *c, const job *j, int64_t message_id, reply_context *x)
+{
+	store_stmt *st = store_prepare(c, SQL_REPLY_CONTEXT);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, message_id);
+	int rc = store_step(st);
+	if (rc != STORE_ROW) {
+		store_reset(st);
+		return rc == STORE_DONE ? CT_ERR_NOT_FOUND : CT_ERR_STORE;
+	}
+	time_format_rfc3339(store_col_int(st, 2), x->created);
+	x->channel_id = store_col_int(st, 5);
+	x->reply = (channel_reply){
 		.idempotency_key = j->idempotency_key,
 		.message_id = message_id,
 		.conversation_id = store_col_int(st, 3),
-		.text = store_col_text(st, 0),
-		.author_name = store_col_text(st, 1),
-		.created_at = created,
-		.thread_id = store_col_text(st, 4),
-		.recipient_id = store_col_text(st, 8),
-		.recipient_handle = store_col_text(st, 9),
-		.recipient_name = store_col_text(st, 10),
-		.in_reply_to = store_col_text(st, 11),
-		.in_reply_to_meta = store_col_text(st, 12),
-		.subject = store_col_text(st, 13),
+		.text = keep(x, st, 0),
+		.author_name = keep(x, st, 1),
+		.created_at = x->created,
+		.thread_id = keep(x, st, 4),
+		.recipient_id = keep(x, st, 6),
+		.recipient_handle = keep(x, st, 7),
+		.recipient_name = keep(x, st, 8),
+		.in_reply_to = keep(x, st, 9),
+		.in_reply_to_meta = keep(x, st, 10),
+		.subject = keep(x, st, 11),
 	};
-	const char *kind = store_col_text(st, 5);
-	json_t *channel_config = json_loads(store_col_text(st, 6), 0, NULL);
-	json_t *secrets = seal_open_object(&a->key, store_col_text(st, 7));
-	const channel_kind *adapter = channel_find(kind);
-	channel_ctx ch = {.id = store_col_int(st, 14),
-			  .name = store_col_text(st, 15),
-			  .config = channel_config,
-			  .secrets = secrets,
-			  .timeout_s = (int)a->cfg.jobs_timeout_s};
-	relay_channel_bind(a, &ch); /* an adapter may renew a token */
-	if (adapter && adapter->send_reply) {
-		err = adapter->send_reply(&ch, &reply, out);
-	} else {
-		snprintf(out->error, sizeof(out->error), "channel kind '%.64s' cannot send", kind);
+	store_reset(st);
+	return CT_OK;
+}
+
+static ct_err run(app *a, const job *j, job_outcome *out)
+{
+	reply_context x = {0};
+	relay_channel ch = {0};
+	store_conn *c = store_reader_acquire(a->store);
+	ct_err err = read_reply(c, j, payload_message_id(j), &x);
+	if (!err)
+		err = relay_channel_open(a, c, x.channel_id, &ch);
+	store_reader_release(a->store, c); /* not held while the platform answers */
+	if (err == CT_ERR_NOT_FOUND) {
+		snprintf(out->error, sizeof(out->error), "the reply no longer exists");
+		out->permanent = 1;
+	} else if (!err && ch.adapter && ch.adapter->send_reply) {
+		err = ch.adapter->send_reply(&ch.ctx, &x.reply, out);
+	} else if (!err) {
+		snprintf(out->error, sizeof(out->error), "channel kind '%.64s' cannot send",
+			 ch.kind);
 		out->permanent = 1;
 		err = CT_ERR_INVALID;
 	}
-	json_decref(channel_config);
-	json_decref(secrets);
-	store_reset(st);
-out:
-	store_reader_release(a->store, c);
+	relay_channel_free(&ch);
+	reply_context_free(&x);
 	return err;
 }
 
@@ -153,4 +177,9 @@ static void announce(app *a, const job *j, ct_err result, int failed)
 	events_publish(a->events, "message.updated", data);
 }
 
-const job_kind job_deliver_reply = {JOB_DELIVER_REPLY, 0, run, record, announce};
+static const job_kind reply_job = {JOB_DELIVER_REPLY, 0, run, record, announce};
+
+void relay_reply_register(void)
+{
+	jobs_register_kind(&reply_job);
+}
