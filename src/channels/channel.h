@@ -20,6 +20,7 @@
 #define CT_CHANNEL_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -127,7 +128,7 @@ typedef struct channel_kind {
 	/* Block until the platform signals news (IMAP IDLE) or max_s have
 	 * passed; CT_OK when there may be news (a poll follows at once). A
 	 * listener thread per channel calls it; stop is set when it should end. */
-	ct_err (*wait)(const channel_ctx *ch, int max_s, const volatile int *stop);
+	ct_err (*wait)(const channel_ctx *ch, int max_s, const atomic_int *stop);
 	/* Seconds between polls when config.poll_every_s says nothing (0: 60). */
 	int poll_every_s;
 	/* The config keys and secret names the adapter reads (NULL-ended), so

@@ -190,7 +190,7 @@ static ct_err email_poll(const channel_ctx *ch, const json_t *cursor, channel_po
 }
 
 /* Sleep up to max_s in small steps, watching stop. */
-static void nap(int max_s, const volatile int *stop)
+static void nap(int max_s, const atomic_int *stop)
 {
 	int64_t until = time_mono_ms() + (int64_t)max_s * 1000;
 	while (!(stop && *stop) && time_mono_ms() < until) {
@@ -199,7 +199,7 @@ static void nap(int max_s, const volatile int *stop)
 	}
 }
 
-static ct_err email_wait(const channel_ctx *ch, int max_s, const volatile int *stop)
+static ct_err email_wait(const channel_ctx *ch, int max_s, const atomic_int *stop)
 {
 	json_t *idle = json_object_get(ch->config, "idle");
 	ct_err err = CT_ERR_UNAVAILABLE;

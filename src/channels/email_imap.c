@@ -318,7 +318,7 @@ static ct_err idle_send(idle_conn *c, const char *text)
 
 /* The next line (without CRLF) into c->line, waiting until deadline (mono
  * ms) or *stop. CT_ERR_UNAVAILABLE on timeout or stop. */
-static ct_err idle_line(idle_conn *c, int64_t deadline, const volatile int *stop, char *line,
+static ct_err idle_line(idle_conn *c, int64_t deadline, const atomic_int *stop, char *line,
 			size_t size)
 {
 	for (;;) {
@@ -377,7 +377,7 @@ static ct_err idle_command(idle_conn *c, const char *tag, const char *command, c
 }
 
 /* Wait in IDLE (already selected) for "EXISTS" until deadline or stop. */
-static ct_err idle_wait(idle_conn *c, int64_t deadline, const volatile int *stop)
+static ct_err idle_wait(idle_conn *c, int64_t deadline, const atomic_int *stop)
 {
 	char line[IDLE_LINE_MAX];
 	ct_err err = idle_send(c, "i3 IDLE\r\n");
@@ -406,8 +406,8 @@ static ct_err idle_wait(idle_conn *c, int64_t deadline, const volatile int *stop
 	return done;
 }
 
-ct_err email_imap_idle(const email_imap_settings *s, int max_s, const volatile int *stop,
-		       char *error, size_t error_size)
+ct_err email_imap_idle(const email_imap_settings *s, int max_s, const atomic_int *stop, char *error,
+		       size_t error_size)
 {
 	char base[1024], mailbox[256], quoted[600], command[700];
 	if (!split_url(s->url, base, sizeof(base), mailbox, sizeof(mailbox))) {

@@ -10,6 +10,7 @@
 #ifndef CT_EMAIL_IMAP_H
 #define CT_EMAIL_IMAP_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,7 +49,7 @@ ct_err email_imap_fetch(email_imap *im, uint32_t uidvalidity, uint32_t uid, buf 
 /* Wait with IDLE for a new mail ("* n EXISTS") or max_s seconds, whichever
  * comes first, watching *stop. CT_OK then; CT_ERR_UNAVAILABLE when the
  * server has no IDLE (nothing was waited for). */
-ct_err email_imap_idle(const email_imap_settings *s, int max_s, const volatile int *stop,
-		       char *error, size_t error_size);
+ct_err email_imap_idle(const email_imap_settings *s, int max_s, const atomic_int *stop, char *error,
+		       size_t error_size);
 
 #endif

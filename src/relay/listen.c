@@ -36,7 +36,7 @@ static struct {
 	app *a;
 	pthread_t manager;
 	int running;
-	volatile int stop;
+	atomic_int stop;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	listener threads[MAX_LISTENERS];
