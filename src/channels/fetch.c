@@ -174,6 +174,12 @@ ct_err channel_fetch(const channel_request *req, channel_response *res)
 	else if (strcmp(method, "POST") == 0 && !req->body)
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	if (req->basic_user) {
+		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(curl, CURLOPT_USERNAME, req->basic_user);
+		curl_easy_setopt(curl, CURLOPT_PASSWORD,
+				 req->basic_password ? req->basic_password : "");
+	}
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)(req->timeout_s > 0 ? req->timeout_s : 30));
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);

@@ -22,12 +22,14 @@
 
 /* A request; all borrowed. */
 typedef struct channel_request {
-	const char *method;         /* "GET" (default when NULL), "POST", "PUT", "DELETE" */
-	const char *url;            /* http:// or https:// only */
-	const char *body;           /* NULL: none */
-	size_t body_len;            /* 0 with a body: strlen(body) */
-	const char *content_type;   /* of body (default application/json) */
-	const char *bearer;         /* Authorization: Bearer <bearer>, or NULL */
+	const char *method;       /* "GET" (default when NULL), "POST", "PUT", "DELETE" */
+	const char *url;          /* http:// or https:// only */
+	const char *body;         /* NULL: none */
+	size_t body_len;          /* 0 with a body: strlen(body) */
+	const char *content_type; /* of body (default application/json) */
+	const char *bearer;       /* Authorization: Bearer <bearer>, or NULL */
+	const char *basic_user;   /* with basic_password: HTTP Basic, or NULL */
+	const char *basic_password;
 	const char *const *headers; /* more "Name: value" lines, NULL-terminated, or NULL */
 	int timeout_s;
 } channel_request;

@@ -31,7 +31,6 @@
 #define SERVICE "X"
 #define DEFAULT_BASE "https://api.x.com"
 #define RENEW_AHEAD_S 60
-#define CLIENT_MAX 512 /* bytes of client_id:client_secret */
 
 static pthread_mutex_t renew_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -92,38 +91,22 @@ static ct_err refresh_form(const char *refresh, const char *client_id, buf *body
 	return err;
 }
 
-/* "Authorization: Basic base64(id:secret)" into line (size n). */
-static ct_err basic_auth(const char *id, const char *secret, char *line, size_t n)
-{
-	char plain[CLIENT_MAX];
-	char b64[sodium_base64_ENCODED_LEN(CLIENT_MAX, sodium_base64_VARIANT_ORIGINAL)];
-	int len = snprintf(plain, sizeof(plain), "%s:%s", id, secret);
-	ct_err err = CT_ERR_TOO_LARGE;
-	if (len > 0 && (size_t)len < sizeof(plain)) {
-		sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)plain, (size_t)len,
-				  sodium_base64_VARIANT_ORIGINAL);
-		snprintf(line, n, "Authorization: Basic %s", b64);
-		err = CT_OK;
-	}
-	sodium_memzero(plain, sizeof(plain));
-	sodium_memzero(b64, sizeof(b64));
-	return err;
-}
-
-/* Send the refresh request (form body, Basic line or "") and judge X's
- * answer into *answer (new reference), out and *status. */
-static ct_err post_token(const channel_ctx *ch, const buf *body, const char *basic, json_t **answer,
-			 long *status, channel_outcome *out)
+/* Send the refresh request (form body; HTTP Basic with client_id and
+ * client_secret when the latter is set) and judge X's answer into *answer
+ * (new reference), out and *status. */
+static ct_err post_token(const channel_ctx *ch, const buf *body, const char *client_id,
+			 const char *client_secret, json_t **answer, long *status,
+			 channel_outcome *out)
 {
 	char url[2048];
 	snprintf(url, sizeof(url), "%s/2/oauth2/token", channel_base_url(ch, DEFAULT_BASE));
-	const char *headers[] = {basic, NULL};
 	channel_request req = {.method = "POST",
 			       .url = url,
 			       .body = buf_cstr(body),
 			       .body_len = body->len,
 			       .content_type = "application/x-www-form-urlencoded",
-			       .headers = *basic ? headers : NULL,
+			       .basic_user = client_secret ? client_id : NULL,
+			       .basic_password = client_secret,
 			       .timeout_s = ch->timeout_s};
 	channel_response res;
 	channel_fetch(&req, &res);
@@ -153,17 +136,13 @@ static ct_err request_tokens(const channel_ctx *ch, const json_t *stored, json_t
 		client_id = channel_config_string(ch, "client_id");
 	if (!client_id || !*client_id)
 		return fail(out, 1, "the channel has a refresh_token but no client_id");
-	char basic[1024] = "";
 	buf body;
 	buf_init(&body, 16384);
 	ct_err err = refresh_form(refresh, client_id, &body);
-	if (!err && client_secret)
-		err = basic_auth(client_id, client_secret, basic, sizeof(basic));
 	if (err)
-		fail(out, 1, "the channel's refresh_token or client credentials are too long");
+		fail(out, 1, "the channel's refresh_token or client_id is too long");
 	else
-		err = post_token(ch, &body, basic, answer, status, out);
-	sodium_memzero(basic, sizeof(basic));
+		err = post_token(ch, &body, client_id, client_secret, answer, status, out);
 	if (body.data)
 		sodium_memzero(body.data, body.len);
 	buf_free(&body);

@@ -67,14 +67,22 @@ unsigned long long crypto_random_u64(void)
 	return v;
 }
 
-void crypto_hmac_sha256_hex(const char *key, const void *data, size_t len,
-			    char out[CRYPTO_TOKEN_HASH_HEX])
+/* The HMAC-SHA256 of data under key into mac. */
+static void hmac_sha256(const char *key, const void *data, size_t len,
+			unsigned char mac[crypto_auth_hmacsha256_BYTES])
 {
-	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256_state st;
 	crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key));
 	crypto_auth_hmacsha256_update(&st, data, len);
 	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_memzero(&st, sizeof(st));
+}
+
+void crypto_hmac_sha256_hex(const char *key, const void *data, size_t len,
+			    char out[CRYPTO_TOKEN_HASH_HEX])
+{
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	hmac_sha256(key, data, len, mac);
 	sodium_bin2hex(out, CRYPTO_TOKEN_HASH_HEX, mac, sizeof(mac));
 }
 
@@ -99,15 +107,13 @@ int crypto_hmac_sha256_check(const char *key, const void *data, size_t len, cons
 			return 0;
 		signature += p;
 	}
-	char want[CRYPTO_TOKEN_HASH_HEX];
-	crypto_hmac_sha256_hex(key, data, len, want);
-	char got[CRYPTO_TOKEN_HASH_HEX];
-	size_t n = strlen(signature);
-	if (n != 64)
-		return 0;
-	for (size_t i = 0; i < n; i++) /* hex case does not matter */
-		got[i] = (char)((signature[i] >= 'A' && signature[i] <= 'F') ? signature[i] + 32
-									     : signature[i]);
-	got[n] = '\0';
-	return sodium_memcmp(want, got, 64) == 0;
+	unsigned char got[crypto_auth_hmacsha256_BYTES], want[crypto_auth_hmacsha256_BYTES];
+	size_t got_len = 0;
+	const char *end = NULL;
+	int bad = sodium_hex2bin(got, sizeof(got), signature, strlen(signature), NULL, &got_len,
+				 &end) != 0;
+	if (bad || got_len != sizeof(got) || *end != '\0')
+		return 0; /* not 64 hex digits (of either case) */
+	hmac_sha256(key, data, len, want);
+	return sodium_memcmp(want, got, sizeof(want)) == 0;
 }

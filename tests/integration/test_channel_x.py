@@ -10,6 +10,7 @@ The channel polls every second ("poll_every_s": 1); helpers come from
 test_channel_mastodon.py.
 """
 
+import base64
 import json
 
 import pytest
@@ -284,6 +285,21 @@ def test_expired_token_is_renewed_while_polling(server, api, xfake):
     assert second.status == 200
     assert second.form["refresh_token"] == first.response["refresh_token"]
     assert_no_secrets(server, api, ch, token_values(xfake, access, refresh))
+
+
+def test_confidential_client_renews_with_basic_credentials(api):
+    """With a client_secret the refresh request carries HTTP Basic
+    client_id:client_secret, as X asks of a confidential client."""
+    with FakeX(token=TOKEN, app_token=APP_TOKEN, client_secret="x-client-secret") as xfake:
+        renewing_channel(api, xfake, client_secret="x-client-secret")
+        wait_more_polls(xfake, KIND, 1)
+        xfake.expire_tokens()
+        xfake.add_mention("1150", "@XDevelopers vertraulich", "kim")
+        wait_incoming(api, "xchan", ["1150"])
+        [req] = xfake.refresh_requests
+        assert req.status == 200
+        want = base64.b64encode(("%s:x-client-secret" % xfake.client_id).encode()).decode()
+        assert req.headers["authorization"] == "Basic " + want
 
 
 def test_token_is_renewed_ahead_of_its_expiry(api, xfake):
