@@ -19,3 +19,8 @@ CREATE TABLE channel_state (
 -- A message shared (boosted, reposted) or hidden on its platform.
 ALTER TABLE messages ADD COLUMN shared_at INTEGER;
 ALTER TABLE messages ADD COLUMN hidden_at INTEGER;
+
+-- A channel's health counts its replies waiting or failed (queued, failed):
+-- without this, counting them read every message of the channel.
+CREATE INDEX messages_outbound_state ON messages(channel_id, delivery_state)
+  WHERE direction = 'out';
