@@ -36,11 +36,8 @@ static json_t *reply_body(const channel_reply *rp)
 static ct_err api_send_reply(const channel_ctx *ch, const channel_reply *rp, channel_outcome *out)
 {
 	const char *url = channel_config_string(ch, "webhook_url");
-	if (!url || !*url) {
-		snprintf(out->error, sizeof(out->error), "the channel has no webhook_url");
-		out->permanent = 1;
-		return CT_ERR_INVALID;
-	}
+	if (!url || !*url)
+		return channel_fail(out, 1, "the channel has no webhook_url");
 	json_t *body = reply_body(rp);
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);

@@ -164,4 +164,13 @@ const char *channel_secret(const channel_ctx *ch, const char *name);
 /* A string of config by name, or NULL; borrowed. */
 const char *channel_config_string(const channel_ctx *ch, const char *name);
 
+/* Record in out why a call failed (for people, never a secret) and whether
+ * retrying cannot help. Returns CT_ERR_IO: what the caller does next
+ * depends on out, not on the code. */
+ct_err channel_fail(channel_outcome *out, int permanent, const char *why);
+
+/* The secret name that a call cannot do without, or NULL with the
+ * permanent failure "the channel has no <name>" in out. Borrowed. */
+const char *channel_needed_secret(const channel_ctx *ch, const char *name, channel_outcome *out);
+
 #endif

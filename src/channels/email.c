@@ -58,13 +58,6 @@ static email_imap_settings imap_settings(const channel_ctx *ch)
 	};
 }
 
-/* Copy why into out (for people). */
-static void fail(channel_outcome *out, int permanent, const char *why)
-{
-	snprintf(out->error, sizeof(out->error), "%s", why);
-	out->permanent = permanent;
-}
-
 /* A stand-in for a mail too large to fetch: the inbox still learns of it. */
 static json_t *too_large_message(uint32_t uidvalidity, uint32_t uid, size_t max)
 {
@@ -175,9 +168,9 @@ static ct_err email_poll(const channel_ctx *ch, const json_t *cursor, channel_po
 	if (!err)
 		err = take_mails(ch, im, &is, &p, result->messages, &result->more);
 	if (err) {
-		fail(&result->outcome, email_imap_permanent(im),
-		     email_imap_error(im)[0] ? email_imap_error(im)
-					     : "a mail could not be read or stored");
+		channel_fail(&result->outcome, email_imap_permanent(im),
+			     email_imap_error(im)[0] ? email_imap_error(im)
+						     : "a mail could not be read or stored");
 		result->more = 0;
 	}
 	/* the cursor covers exactly the mails returned */
@@ -274,15 +267,15 @@ static ct_err email_send_reply(const channel_ctx *ch, const channel_reply *rp, c
 	const char *smtp_user = channel_config_string(ch, "smtp_username");
 	const char *smtp_password = channel_secret(ch, "smtp_password");
 	if (!address || !strchr(address, '@')) {
-		fail(out, 1, "the channel has no address to send from");
+		channel_fail(out, 1, "the channel has no address to send from");
 		return CT_ERR_INVALID;
 	}
 	if (!channel_config_string(ch, "smtp_url") || !*channel_config_string(ch, "smtp_url")) {
-		fail(out, 1, "the channel has no smtp_url");
+		channel_fail(out, 1, "the channel has no smtp_url");
 		return CT_ERR_INVALID;
 	}
 	if (!rp->recipient_handle || !strchr(rp->recipient_handle, '@')) {
-		fail(out, 1, "the conversation has no e-mail address to answer to");
+		channel_fail(out, 1, "the conversation has no e-mail address to answer to");
 		return CT_ERR_INVALID;
 	}
 	char id[256];

@@ -42,17 +42,6 @@
 #define NOTIFICATIONS "/api/v1/notifications"
 #define CONVERSATIONS "/api/v1/conversations"
 
-/* The access token, or NULL with out->error set (permanent). */
-static const char *token_of(const channel_ctx *ch, channel_outcome *out)
-{
-	const char *t = channel_secret(ch, "access_token");
-	if (t && *t)
-		return t;
-	snprintf(out->error, sizeof(out->error), "the channel has no access_token");
-	out->permanent = 1;
-	return NULL;
-}
-
 /* base_url + path + the escaped id + suffix, into url (reset first). */
 static ct_err build_url(const channel_ctx *ch, const char *path, const char *id, const char *suffix,
 			buf *url)
@@ -73,7 +62,7 @@ static ct_err build_url(const channel_ctx *ch, const char *path, const char *id,
 static ct_err call(const channel_ctx *ch, const char *method, const char *url, json_t *body,
 		   const char *idempotency_key, json_t **answer, channel_outcome *out)
 {
-	const char *token = token_of(ch, out);
+	const char *token = channel_needed_secret(ch, "access_token", out);
 	if (!token) {
 		json_decref(body);
 		return CT_ERR_INVALID;
@@ -90,14 +79,6 @@ static ct_err call(const channel_ctx *ch, const char *method, const char *url, j
 			       .headers = headers,
 			       .timeout_s = ch->timeout_s};
 	return channel_fetch_json(&req, body, SERVICE, answer, out);
-}
-
-/* The channel's base_url is missing: a permanent error. */
-static ct_err no_base_url(channel_outcome *out)
-{
-	snprintf(out->error, sizeof(out->error), "the channel has no base_url");
-	out->permanent = 1;
-	return CT_ERR_INVALID;
 }
 
 /* POST body (stolen) to url with the Idempotency-Key; the new status's id
@@ -156,7 +137,7 @@ static ct_err mastodon_send_reply(const channel_ctx *ch, const channel_reply *rp
 	buf_init(&url, 4096);
 	ct_err err = build_url(ch, "/api/v1/statuses", NULL, NULL, &url);
 	if (err) {
-		err = no_base_url(out);
+		err = channel_fail(out, 1, "the channel has no base_url");
 		goto out;
 	}
 	char *text = addressed_text(rp);
@@ -178,7 +159,7 @@ static ct_err mastodon_share(const channel_ctx *ch, const char *external_id, con
 	buf_init(&url, 4096);
 	ct_err err = build_url(ch, "/api/v1/statuses/", external_id, "/reblog", &url);
 	if (err)
-		err = no_base_url(out);
+		err = channel_fail(out, 1, "the channel has no base_url");
 	else
 		err = post_status(ch, buf_cstr(&url), json_object(), idempotency_key, out);
 	buf_free(&url);
@@ -224,7 +205,7 @@ static ct_err poll_stream(const channel_ctx *ch, const json_t *cursor, const cha
 	*full = 0;
 	ct_err err = poll_url(ch, path, since, &url);
 	if (err) {
-		err = no_base_url(out);
+		err = channel_fail(out, 1, "the channel has no base_url");
 		goto out;
 	}
 	err = call(ch, "GET", buf_cstr(&url), NULL, NULL, &page, out);

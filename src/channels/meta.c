@@ -53,14 +53,6 @@ static ct_err refuse(channel_hook_answer *answer, ct_err err, const char *why)
 	return err;
 }
 
-/* Give up on a reply, share or hide for good, saying why. */
-static ct_err give_up(channel_outcome *out, const char *why)
-{
-	snprintf(out->error, sizeof(out->error), "%s", why);
-	out->permanent = 1;
-	return CT_ERR_INVALID;
-}
-
 /* The GET with which Meta checks a callback URL: answer hub.challenge when
  * hub.verify_token is the channel's verify_token. */
 static ct_err verify_handshake(const channel_ctx *ch, const channel_hook_request *req,
@@ -147,7 +139,7 @@ static ct_err graph_post(const channel_ctx *ch, const char *id, const char *edge
 	const char *token = channel_secret(ch, "access_token");
 	if (!token || !*token) {
 		json_decref(body);
-		return give_up(out, "the channel has no access_token");
+		return channel_fail(out, 1, "the channel has no access_token");
 	}
 	const char *version = channel_config_string(ch, "api_version");
 	buf url;
@@ -194,17 +186,18 @@ static ct_err reply_target(meta_object o, const channel_ctx *ch, const channel_r
 						o == META_WHATSAPP ? "phone_number_id" : "page_id");
 	if (o != META_WHATSAPP && type && strcmp(type, "comment") == 0) {
 		if (!rp->in_reply_to)
-			return give_up(out, "the comment to answer is unknown");
+			return channel_fail(out, 1, "the comment to answer is unknown");
 		t->id = rp->in_reply_to;
 		t->edge = o == META_INSTAGRAM ? "replies" : "comments";
 		t->body = json_pack("{s:s}", "message", text);
 		return CT_OK;
 	}
 	if (!account || !rp->recipient_id)
-		return give_up(out,
-			       o == META_WHATSAPP
-				       ? "the phone number or the recipient of the reply is unknown"
-				       : "the page or the recipient of the reply is unknown");
+		return channel_fail(
+			out, 1,
+			o == META_WHATSAPP
+				? "the phone number or the recipient of the reply is unknown"
+				: "the page or the recipient of the reply is unknown");
 	t->id = account;
 	t->edge = "messages";
 	if (o == META_WHATSAPP)
@@ -254,7 +247,7 @@ static ct_err meta_hide(meta_object o, const channel_ctx *ch, const char *extern
 	const char *type = json_string_value(json_object_get(meta, "type"));
 	ct_err err;
 	if (!external_id || !type || strcmp(type, "comment") != 0)
-		err = give_up(out, "only comments can be hidden");
+		err = channel_fail(out, 1, "only comments can be hidden");
 	else
 		err = graph_post(ch, external_id, NULL,
 				 json_pack("{s:b}", o == META_INSTAGRAM ? "hide" : "is_hidden",

@@ -2,6 +2,7 @@
  * registry.c: the table of channel kinds (see channel.h) and the small
  * readers of a channel's config and secrets that every adapter uses.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "channels/channel.h"
@@ -41,6 +42,23 @@ const char *channel_config_string(const channel_ctx *ch, const char *name)
 const char *channel_secret(const channel_ctx *ch, const char *name)
 {
 	return json_string_value(json_object_get(ch->secrets, name));
+}
+
+ct_err channel_fail(channel_outcome *out, int permanent, const char *why)
+{
+	snprintf(out->error, sizeof(out->error), "%s", why);
+	out->permanent = permanent;
+	return CT_ERR_IO;
+}
+
+const char *channel_needed_secret(const channel_ctx *ch, const char *name, channel_outcome *out)
+{
+	const char *v = channel_secret(ch, name);
+	if (v && *v)
+		return v;
+	snprintf(out->error, sizeof(out->error), "the channel has no %s", name);
+	out->permanent = 1;
+	return NULL;
 }
 
 const char *channel_base_url(const channel_ctx *ch, const char *fallback)

@@ -237,13 +237,10 @@ static void record_id(const json_t *answer, channel_outcome *out)
 static ct_err telegram_send_reply(const channel_ctx *ch, const channel_reply *rp,
 				  channel_outcome *out)
 {
-	const char *token = channel_secret(ch, "bot_token");
+	const char *token = channel_needed_secret(ch, "bot_token", out);
 	json_t *chat_id = NULL, *message_id = NULL;
-	if (!token || !*token) {
-		snprintf(out->error, sizeof(out->error), "the channel has no bot_token");
-		out->permanent = 1;
+	if (!token)
 		return CT_ERR_INVALID;
-	}
 	reply_address(rp, &chat_id, &message_id);
 	if (!chat_id) {
 		json_decref(message_id);

@@ -51,14 +51,6 @@ static int due(const json_t *secrets)
 	return at && end && *end == '\0' && when - time_now_ms() / 1000 < RENEW_AHEAD_S;
 }
 
-/* The failure of a renewal into out: for people, never a token. */
-static ct_err fail(channel_outcome *out, int permanent, const char *why)
-{
-	snprintf(out->error, sizeof(out->error), "%s", why);
-	out->permanent = permanent;
-	return CT_ERR_IO;
-}
-
 /* Whether refresh is the token whose refusal was stored. */
 static int was_refused(const json_t *stored, const char *refresh)
 {
@@ -113,9 +105,11 @@ static ct_err post_token(const channel_ctx *ch, const buf *body, const char *cli
 	ct_err err = channel_fetch_judge(&res, SERVICE, out);
 	*status = res.status;
 	if (res.status == 400)
-		err = fail(out, 1, SERVICE " refused the refresh token; connect the channel again");
+		err = channel_fail(out, 1,
+				   SERVICE " refused the refresh token; connect the channel again");
 	else if (res.status == 401 || res.status == 403)
-		err = fail(out, 1, SERVICE " refused the channel's client_id or client_secret");
+		err = channel_fail(out, 1,
+				   SERVICE " refused the channel's client_id or client_secret");
 	if (!err)
 		*answer = channel_response_json(&res);
 	if (res.body.data)
@@ -135,12 +129,12 @@ static ct_err request_tokens(const channel_ctx *ch, const json_t *stored, json_t
 	if (!client_id)
 		client_id = channel_config_string(ch, "client_id");
 	if (!client_id || !*client_id)
-		return fail(out, 1, "the channel has a refresh_token but no client_id");
+		return channel_fail(out, 1, "the channel has a refresh_token but no client_id");
 	buf body;
 	buf_init(&body, 16384);
 	ct_err err = refresh_form(refresh, client_id, &body);
 	if (err)
-		fail(out, 1, "the channel's refresh_token or client_id is too long");
+		channel_fail(out, 1, "the channel's refresh_token or client_id is too long");
 	else
 		err = post_token(ch, &body, client_id, client_secret, answer, status, out);
 	if (body.data)
@@ -175,8 +169,8 @@ static ct_err renew_stored(const channel_ctx *ch, const json_t *stored, char **f
 	if (!refresh)
 		return CT_ERR_NOT_FOUND;
 	if (was_refused(stored, refresh))
-		return fail(out, 1,
-			    SERVICE " refused the refresh token; connect the channel again");
+		return channel_fail(
+			out, 1, SERVICE " refused the refresh token; connect the channel again");
 	json_t *answer = NULL, *changes = NULL;
 	long status = 0;
 	ct_err err = request_tokens(ch, stored, &answer, &status, out);
@@ -187,12 +181,13 @@ static ct_err renew_stored(const channel_ctx *ch, const json_t *stored, char **f
 	}
 	changes = renewed_secrets(answer, refresh);
 	if (!changes) {
-		err = fail(out, 0, SERVICE " answered the token request without an access_token");
+		err = channel_fail(out, 0,
+				   SERVICE " answered the token request without an access_token");
 		goto out;
 	}
 	err = ch->save_secrets(ch, changes);
 	if (err) {
-		err = fail(out, 0, "the renewed token could not be stored");
+		err = channel_fail(out, 0, "the renewed token could not be stored");
 		goto out;
 	}
 	*fresh = xstrdup(secret_of(changes, "access_token"));
@@ -208,7 +203,7 @@ static ct_err renew_locked(const channel_ctx *ch, const char *used, char **fresh
 {
 	json_t *stored = ch->load_secrets(ch);
 	if (!stored)
-		return fail(out, 0, "the channel's secrets could not be read");
+		return channel_fail(out, 0, "the channel's secrets could not be read");
 	const char *now = secret_of(stored, "access_token");
 	ct_err err;
 	if (now && (!used || strcmp(now, used) != 0) && !due(stored)) {
@@ -248,7 +243,7 @@ char *x_token_user(const channel_ctx *ch, channel_outcome *out)
 	}
 	if (token)
 		return xstrdup(token);
-	fail(out, 1, "the channel has no access_token");
+	channel_fail(out, 1, "the channel has no access_token");
 	return NULL;
 }
 

@@ -150,15 +150,13 @@ static ct_err action_run(app *a, const job *j, job_outcome *out)
 	store_reader_release(a->store, c); /* not held while the platform answers */
 	int share = strcmp(p.action, "share") == 0;
 	if (err == CT_ERR_NOT_FOUND) {
-		snprintf(out->error, sizeof(out->error), "the message no longer exists");
-		out->permanent = 1;
+		channel_fail(out, 1, "the message no longer exists");
 	} else if (!err && adapter_can(ch.adapter, p.action)) {
 		err = share ? ch.adapter->share(&ch.ctx, external_id, meta, j->idempotency_key, out)
 			    : ch.adapter->hide(&ch.ctx, external_id, meta, p.hidden, out);
 	} else if (!err) {
-		snprintf(out->error, sizeof(out->error), "the channel cannot %s", p.action);
-		out->permanent = 1;
-		err = CT_ERR_INVALID;
+		err = channel_fail(out, 1,
+				   share ? "the channel cannot share" : "the channel cannot hide");
 	}
 	relay_channel_free(&ch);
 	free(external_id);

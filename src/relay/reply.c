@@ -120,8 +120,7 @@ static ct_err run(app *a, const job *j, job_outcome *out)
 		err = relay_channel_open(a, c, x.channel_id, &ch);
 	store_reader_release(a->store, c); /* not held while the platform answers */
 	if (err == CT_ERR_NOT_FOUND) {
-		snprintf(out->error, sizeof(out->error), "the reply no longer exists");
-		out->permanent = 1;
+		channel_fail(out, 1, "the reply no longer exists");
 	} else if (!err && ch.adapter && ch.adapter->send_reply) {
 		err = ch.adapter->send_reply(&ch.ctx, &x.reply, out);
 	} else if (!err) {
