@@ -22,6 +22,14 @@ void jobs_register_kind(const job_kind *kind)
 	kinds[n_kinds++] = kind;
 }
 
+int64_t job_payload_int(const job *j, const char *name)
+{
+	json_t *p = json_loads(j->payload, 0, NULL);
+	int64_t v = json_integer_value(json_object_get(p, name));
+	json_decref(p);
+	return v;
+}
+
 const job_kind *job_kind_find(const char *name)
 {
 	for (int i = 0; i < n_kinds; i++)

@@ -34,6 +34,9 @@ typedef struct job_kind {
 	void (*announce)(app *a, const job *j, ct_err result, int failed);
 } job_kind;
 
+/* The integer member name of j's JSON payload (0 when absent). */
+int64_t job_payload_int(const job *j, const char *name);
+
 /* The kind with this name, or NULL. */
 const job_kind *job_kind_find(const char *name);
 

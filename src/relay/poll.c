@@ -120,14 +120,6 @@ static ct_err write_poll_state(store_conn *c, void *arg)
 	return channel_state_record(c, &u);
 }
 
-static int64_t payload_channel_id(const job *j)
-{
-	json_t *p = json_loads(j->payload, 0, NULL);
-	int64_t id = json_integer_value(json_object_get(p, "channel_id"));
-	json_decref(p);
-	return id;
-}
-
 /* Store what the poll brought; the error text (static or in errbuf) or NULL. */
 static const char *store_polled(app *a, relay_channel *ch, channel_poll_result *res, char *errbuf,
 				size_t size)
@@ -150,7 +142,7 @@ static ct_err poll_run(app *a, const job *j, job_outcome *out)
 	relay_channel ch;
 	json_t *cursor = NULL;
 	store_conn *c = store_reader_acquire(a->store);
-	ct_err err = relay_channel_open(a, c, payload_channel_id(j), &ch);
+	ct_err err = relay_channel_open(a, c, job_payload_int(j, "channel_id"), &ch);
 	if (!err)
 		err = channel_state_cursor(c, ch.id, &cursor);
 	store_reader_release(a->store, c);

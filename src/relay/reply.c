@@ -46,14 +46,6 @@ static const char SQL_SET_EXTERNAL_ID[] =
 	" (SELECT 1 FROM messages o WHERE o.channel_id = messages.channel_id"
 	"  AND o.external_id = $2)";
 
-static int64_t payload_message_id(const job *j)
-{
-	json_t *p = json_loads(j->payload, 0, NULL);
-	int64_t id = json_integer_value(json_object_get(p, "message_id"));
-	json_decref(p);
-	return id;
-}
-
 /* A reply with its own copies of the strings it points to. */
 typedef struct reply_context {
 	channel_reply reply;
@@ -115,7 +107,7 @@ static ct_err run(app *a, const job *j, job_outcome *out)
 	reply_context x = {0};
 	relay_channel ch = {0};
 	store_conn *c = store_reader_acquire(a->store);
-	ct_err err = read_reply(c, j, payload_message_id(j), &x);
+	ct_err err = read_reply(c, j, job_payload_int(j, "message_id"), &x);
 	if (!err)
 		err = relay_channel_open(a, c, x.channel_id, &ch);
 	store_reader_release(a->store, c); /* not held while the platform answers */
@@ -136,7 +128,7 @@ static ct_err run(app *a, const job *j, job_outcome *out)
 
 static ct_err record(store_conn *c, const job *j, ct_err result, const job_outcome *out, int failed)
 {
-	int64_t message_id = payload_message_id(j);
+	int64_t message_id = job_payload_int(j, "message_id");
 	store_stmt *st = store_prepare(c, SQL_SET_STATE);
 	if (!st)
 		return CT_ERR_STORE;
@@ -160,7 +152,7 @@ static void announce(app *a, const job *j, ct_err result, int failed)
 {
 	if (result != CT_OK && !failed)
 		return; /* still queued: nothing visible changed */
-	int64_t message_id = payload_message_id(j), conversation_id = 0;
+	int64_t message_id = job_payload_int(j, "message_id"), conversation_id = 0;
 	store_conn *c = store_reader_acquire(a->store);
 	store_stmt *st = store_prepare(c, SQL_CONVERSATION_OF);
 	if (st) {
