@@ -3,9 +3,11 @@
  *
  * Every side effect outside the process (deliver a reply, later publish a
  * post, send a mail) is first a row in the jobs table, written in the same
- * transaction as the change that caused it. A worker thread claims due jobs,
- * runs them, and records the outcome: done, or another attempt after an
- * exponential backoff, or failed after the last attempt. Delivery is
+ * transaction as the change that caused it. Worker threads claim due jobs,
+ * run them, and record the outcome: done, or another attempt after an
+ * exponential backoff, or failed after the last attempt. There is one
+ * thread per lane (see kinds.h): a channel's poll, which may wait on a slow
+ * server, runs beside the deliveries and never holds them up. Delivery is
  * at-least-once; each job carries an idempotency key that the receiver uses
  * to drop repeats, so the effect happens once.
  */
@@ -45,18 +47,20 @@ ct_err jobs_enqueue_mail(store_conn *c, const seal_key *key, const char *idempot
 			 const char *to, const char *subject, const char *text, int max_attempts);
 
 /* Run fn(app) about every every_ms on the node that holds the scheduler
- * lease, from the worker thread (register before jobs_start). */
+ * lease, from the default lane's thread (register before jobs_start). */
 void jobs_register_tick(void (*fn)(app *a), int64_t every_ms);
 
-/* Start the worker thread for a; NULL when it cannot start. */
+/* Start the worker for a: one thread per lane that has kinds, each
+ * claiming only the kinds registered for its lane by now (register every
+ * kind first). NULL when it cannot start; free with jobs_stop. */
 jobs_worker *jobs_start(app *a);
 
-/* Tell the worker that a job may be due now (after a commit). */
+/* Tell every lane that a job may be due now (after a commit). */
 void jobs_wake(jobs_worker *w);
 
-/* Stop the worker: the running job finishes. A job claimed by a worker that
- * died is claimed again when its lease (jobs.timeout_s + 10 s) has expired,
- * by any node. */
+/* Stop the worker and join its threads: each lane's running job finishes. A
+ * job claimed by a worker that died is claimed again when its lease
+ * (jobs.timeout_s + 10 s) has expired, by any node. */
 void jobs_stop(jobs_worker *w);
 
 /* Wait before attempt number `attempt` (1 = the retry after the first failure). */

@@ -8,17 +8,15 @@
 
 #include "jobs/kinds.h"
 
-#define MAX_KINDS 32
-
-static const job_kind *kinds[MAX_KINDS] = {&job_send_mail};
+static const job_kind *kinds[JOBS_MAX_KINDS] = {&job_send_mail};
 static int n_kinds = 1;
 
 void jobs_register_kind(const job_kind *kind)
 {
 	if (job_kind_find(kind->name))
 		return;
-	if (n_kinds == MAX_KINDS)
-		abort(); /* a programming error: raise MAX_KINDS */
+	if (n_kinds == JOBS_MAX_KINDS)
+		abort(); /* a programming error: raise JOBS_MAX_KINDS */
 	kinds[n_kinds++] = kind;
 }
 
@@ -44,5 +42,13 @@ int jobs_daily_kinds(const job_kind **out, int max)
 	for (int i = 0; i < n_kinds && n < max; i++)
 		if (kinds[i]->daily)
 			out[n++] = kinds[i];
+	return n;
+}
+
+int jobs_kinds(const job_kind **out, int max)
+{
+	int n = 0;
+	for (int i = 0; i < n_kinds && n < max; i++)
+		out[n++] = kinds[i];
 	return n;
 }

@@ -23,6 +23,15 @@ typedef struct job {
 
 typedef channel_outcome job_outcome;
 
+/* Which worker thread runs a kind (see worker.c): a job waits only behind
+ * jobs of its own lane, so a poll that hangs on a slow server never holds
+ * up a reply. */
+typedef enum job_lane {
+	JOB_LANE_DEFAULT = 0, /* deliveries, mails and everything else */
+	JOB_LANE_POLL,        /* kinds that wait on remote servers for new input */
+	JOB_LANES
+} job_lane;
+
 typedef struct job_kind {
 	const char *name;
 	int daily; /* the worker queues one such job each day (payload "{}") */
@@ -32,6 +41,7 @@ typedef struct job_kind {
 			 int failed);
 	/* NULL when no live view cares. */
 	void (*announce)(app *a, const job *j, ct_err result, int failed);
+	job_lane lane; /* JOB_LANE_DEFAULT unless set */
 } job_kind;
 
 /* The integer member name of j's JSON payload (0 when absent). */
@@ -45,6 +55,13 @@ void jobs_register_kind(const job_kind *kind);
 
 /* The kinds that run daily, into out (at most max); returns how many. */
 int jobs_daily_kinds(const job_kind **out, int max);
+
+/* At most this many kinds are registered. */
+#define JOBS_MAX_KINDS 32
+
+/* Every registered kind, into out (at most max); returns how many. The
+ * kinds are static and never freed. */
+int jobs_kinds(const job_kind **out, int max);
 
 extern const job_kind job_send_mail;
 

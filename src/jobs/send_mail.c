@@ -58,4 +58,4 @@ done:
 	return err;
 }
 
-const job_kind job_send_mail = {JOB_SEND_MAIL, 0, run, NULL, NULL};
+const job_kind job_send_mail = {.name = JOB_SEND_MAIL, .run = run};

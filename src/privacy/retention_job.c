@@ -31,4 +31,4 @@ static ct_err run(app *a, const job *j, job_outcome *out)
 	return err;
 }
 
-const job_kind privacy_retention_job = {RETENTION_JOB, 1, run, NULL, NULL};
+const job_kind privacy_retention_job = {.name = RETENTION_JOB, .daily = 1, .run = run};

@@ -196,8 +196,10 @@ static void action_announce(app *a, const job *j, ct_err result, int failed)
 	events_publish(a->events, "message.updated", data);
 }
 
-static const job_kind action_job = {JOB_MESSAGE_ACTION, 0, action_run, action_record,
-				    action_announce};
+static const job_kind action_job = {.name = JOB_MESSAGE_ACTION,
+				    .run = action_run,
+				    .record = action_record,
+				    .announce = action_announce};
 
 void relay_action_register(void)
 {

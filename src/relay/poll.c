@@ -166,7 +166,7 @@ static ct_err poll_run(app *a, const job *j, job_outcome *out)
 	return err; /* a platform's failure is the channel's health, not the job's */
 }
 
-static const job_kind poll_job = {JOB_POLL_CHANNEL, 0, poll_run, NULL, NULL};
+static const job_kind poll_job = {.name = JOB_POLL_CHANNEL, .run = poll_run, .lane = JOB_LANE_POLL};
 
 void relay_poll_register(void)
 {

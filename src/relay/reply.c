@@ -168,7 +168,8 @@ static void announce(app *a, const job *j, ct_err result, int failed)
 	events_publish(a->events, "message.updated", data);
 }
 
-static const job_kind reply_job = {JOB_DELIVER_REPLY, 0, run, record, announce};
+static const job_kind reply_job = {
+	.name = JOB_DELIVER_REPLY, .run = run, .record = record, .announce = announce};
 
 void relay_reply_register(void)
 {

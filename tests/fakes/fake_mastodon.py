@@ -71,7 +71,11 @@ answer 500 (or any status) with an HTML error page, optionally only for one
 HTTP method; fail_after_processing_first(n) performs the next n POSTs and
 then answers 500, or drops the connection with status=None (the reply is out
 but the client never hears it: the case Idempotency-Key exists for);
-delay(seconds) answers slowly.
+delay(seconds) answers slowly. hold_polls() makes every GET
+/api/v1/notifications hang (the request arrived, no answer yet) until
+release_polls(); polls_held counts the requests hanging now (wait_for it),
+and the answer is made after the release, so it includes what was added
+meanwhile.
 
 Run standalone:  python3 fake_mastodon.py [PORT]   (token "test-mastodon-token")
 """
@@ -80,6 +84,7 @@ import copy
 import datetime
 import html
 import re
+import threading
 import time
 import urllib.parse
 
@@ -151,6 +156,9 @@ class FakeMastodon(fakekit.FakeServer):
         self.rate_limit = 300
         self.rate_period = 300
         self._window = None  # (window start, count)
+        self._polls_open = threading.Event()  # cleared by hold_polls()
+        self._polls_open.set()
+        self.polls_held = 0  # notification polls hanging now
 
     # -- entities --------------------------------------------------------
 
@@ -318,6 +326,27 @@ class FakeMastodon(fakekit.FakeServer):
             self.rate_limit, self.rate_period = limit, period
             self._window = None
 
+    def hold_polls(self):
+        """From now on GET /api/v1/notifications hangs until
+        release_polls() (a slow server: the client waits mid-request)."""
+        self._polls_open.clear()
+
+    def release_polls(self):
+        """Answer the hanging notification polls, and later ones at once."""
+        self._polls_open.set()
+
+    def _hold_if_asked(self):
+        """Hang here (outside the lock) while polls are held."""
+        if self._polls_open.is_set():
+            return
+        with self.lock:
+            self.polls_held += 1
+            self.changed.notify_all()
+        self._polls_open.wait()
+        with self.lock:
+            self.polls_held -= 1
+            self.changed.notify_all()
+
     # fail_first / fail_for / fail_until / rate_limit_first / rate_limit_for /
     # fail_after_processing_first / delay / succeed: fakekit.FakeServer
 
@@ -368,6 +397,12 @@ class FakeMastodon(fakekit.FakeServer):
                       fakekit.bearer_token(headers) or params.get("access_token"))
         req.bad = bad or not isinstance(body, dict)
         return req
+
+    def _answer(self, method, full_path, headers, raw):
+        if method == "GET" and \
+                urllib.parse.urlsplit(full_path).path == "/api/v1/notifications":
+            self._hold_if_asked()
+        return super()._answer(method, full_path, headers, raw)
 
     def _respond(self, req):
         failed = self._forced_failure(req.method)

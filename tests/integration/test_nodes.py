@@ -42,8 +42,8 @@ def nodes(make_server, binary, tmp_path):
 
 def jobs_run_by(server):
     """Job ids that server's log says it ran, with their results."""
-    return re.findall(r"event=jobs\.ran job=(\d+) kind=deliver_reply attempt=\d+ result=(\w+)",
-                      server.log())
+    return re.findall(r"event=jobs\.ran job=(\d+) kind=deliver_reply attempt=\d+ lane=default"
+                      r" result=(\w+)", server.log())
 
 
 def test_both_nodes_serve_the_same_inbox(nodes):
