@@ -69,6 +69,7 @@ typedef struct channel_outcome {
 	int64_t retry_after_ms; /* the platform asked us to wait (0: use backoff) */
 	char external_id[256];  /* the platform's id for the sent message */
 	char error[256];        /* for people; never holds secrets */
+	char found[512];        /* what a look-up found, for its job's record (JSON text) */
 } channel_outcome;
 
 /* A webhook delivery as the hook route received it; all borrowed. */
@@ -99,6 +100,12 @@ typedef struct channel_poll_result {
 	channel_outcome outcome;
 } channel_poll_result;
 
+/* A person's name on the platform, as a profile look-up found it. */
+typedef struct channel_profile {
+	char name[128];  /* the display name; never empty when found */
+	char handle[64]; /* the @-less user name, or "" when the platform has none */
+} channel_profile;
+
 typedef struct channel_kind {
 	const char *kind;
 	/* The <kind> of its webhook URL when it differs from kind (the Meta
@@ -125,6 +132,12 @@ typedef struct channel_kind {
 	/* Hide (hide = 1) or show again (0) a public comment. */
 	ct_err (*hide)(const channel_ctx *ch, const char *external_id, const char *meta, int hide,
 		       channel_outcome *out);
+	/* Look up the name of author_id, the platform's id of the author of a
+	 * message whose meta is given (JSON text or NULL), into who. CT_OK with
+	 * who->name set; otherwise out says why (permanent when no name is to
+	 * be had, retry_after_ms when the platform asked to wait). */
+	ct_err (*profile)(const channel_ctx *ch, const char *author_id, const char *meta,
+			  channel_profile *who, channel_outcome *out);
 	/* Block until the platform signals news (IMAP IDLE) or max_s have
 	 * passed; CT_OK when there may be news (a poll follows at once). A
 	 * listener thread per channel calls it; stop is set when it should end. */

@@ -16,7 +16,10 @@
  *   {recipient: {id}, message: {text}, messaging_type: "RESPONSE"};
  * - WhatsApp: POST /{phone-number-id}/messages {messaging_product:
  *   "whatsapp", to, type: "text", text: {body}};
- * - hide a comment: POST /{comment-id} {is_hidden} (Instagram: {hide}).
+ * - hide a comment: POST /{comment-id} {is_hidden} (Instagram: {hide});
+ * - the name of a direct message's sender (webhooks carry only the id):
+ *   GET /{PSID}?fields=first_name,last_name (Messenger's User Profile API)
+ *   or GET /{IGSID}?fields=name,username (Instagram's).
  * Meta throttles with error codes in a JSON body, often under HTTP 400, and
  * says how long in usage headers (fetch.c reads them): such an answer is
  * retried after that wait, or after config.rate_limit_wait_s (default 60)
@@ -130,11 +133,13 @@ static void judge_graph_error(const channel_ctx *ch, const json_t *answer, chann
 	}
 }
 
-/* POST body (stolen) to the Graph object id (and its edge, may be NULL);
- * the answer's JSON (new reference, may be NULL) in *answer when answer is
- * not NULL. */
-static ct_err graph_post(const channel_ctx *ch, const char *id, const char *edge, json_t *body,
-			 channel_outcome *out, json_t **answer)
+/* A request to the Graph API: method on the object id (and its edge, may
+ * be NULL) with the query (a fixed text such as "fields=name", or NULL) and
+ * the JSON body (stolen, NULL for none); the answer's JSON (new reference,
+ * may be NULL) in *answer when answer is not NULL. */
+static ct_err graph_call(const channel_ctx *ch, const char *method, const char *id,
+			 const char *edge, const char *query, json_t *body, channel_outcome *out,
+			 json_t **answer)
 {
 	const char *token = channel_secret(ch, "access_token");
 	if (!token || !*token) {
@@ -149,7 +154,9 @@ static ct_err graph_post(const channel_ctx *ch, const char *id, const char *edge
 	channel_url_escape(id, &url);
 	if (edge)
 		buf_printf(&url, "/%s", edge);
-	channel_request req = {.method = "POST",
+	if (query)
+		buf_printf(&url, "?%s", query);
+	channel_request req = {.method = method,
 			       .url = buf_cstr(&url),
 			       .bearer = token,
 			       .timeout_s = ch->timeout_s};
@@ -163,6 +170,14 @@ static ct_err graph_post(const channel_ctx *ch, const char *id, const char *edge
 		json_decref(json);
 	buf_free(&url);
 	return err;
+}
+
+/* POST body (stolen) to the Graph object id (and its edge, may be NULL);
+ * the answer as graph_call gives it. */
+static ct_err graph_post(const channel_ctx *ch, const char *id, const char *edge, json_t *body,
+			 channel_outcome *out, json_t **answer)
+{
+	return graph_call(ch, "POST", id, edge, NULL, body, out, answer);
 }
 
 /* Where a reply goes: the Graph object, its edge and the body (owned). */
@@ -257,6 +272,33 @@ static ct_err meta_hide(meta_object o, const channel_ctx *ch, const char *extern
 	return err;
 }
 
+/* The name of the sender author_id of a direct message (meta_text says
+ * which) from the platform's user profile API. A comment's author is not
+ * looked up: Meta's webhooks name commenters, and the profile APIs take
+ * only the ids of people who wrote to the Page or account. */
+static ct_err meta_profile(meta_object o, const channel_ctx *ch, const char *author_id,
+			   const char *meta_text, channel_profile *who, channel_outcome *out)
+{
+	json_t *meta = meta_text ? json_loads(meta_text, 0, NULL) : NULL;
+	const char *object = json_string_value(json_object_get(meta, "object"));
+	const char *type = json_string_value(json_object_get(meta, "type"));
+	json_t *answer = NULL;
+	ct_err err;
+	if (!author_id || !*author_id || !object || strcmp(object, meta_object_name(o)) != 0 ||
+	    !type || strcmp(type, "message") != 0)
+		err = channel_fail(out, 1, "only the senders of direct messages can be looked up");
+	else
+		err = graph_call(ch, "GET", author_id, NULL,
+				 o == META_INSTAGRAM ? "fields=name,username"
+						     : "fields=first_name,last_name",
+				 NULL, out, &answer);
+	if (!err && meta_parse_profile(o, answer, who) != CT_OK)
+		err = channel_fail(out, 1, "the Graph API answered no name for this person");
+	json_decref(answer);
+	json_decref(meta);
+	return err;
+}
+
 /* Hiding, for the kinds with public comments. */
 #define META_HIDE(prefix, object)                                                     \
 	static ct_err prefix##_hide(const channel_ctx *ch, const char *external_id,   \
@@ -265,8 +307,17 @@ static ct_err meta_hide(meta_object o, const channel_ctx *ch, const char *extern
 		return meta_hide(object, ch, external_id, meta, hide, out);           \
 	}
 
+/* Looking up names, for the kinds whose direct messages carry only an id. */
+#define META_PROFILE(prefix, object)                                                 \
+	static ct_err prefix##_profile(const channel_ctx *ch, const char *author_id, \
+				       const char *meta, channel_profile *who,       \
+				       channel_outcome *out)                         \
+	{                                                                            \
+		return meta_profile(object, ch, author_id, meta, who, out);          \
+	}
+
 /* The adapter channel_<prefix> of one kind, bound to its Meta object. */
-#define META_KIND(prefix, object, hide_function)                                               \
+#define META_KIND(prefix, object, hide_function, profile_function)                             \
 	static ct_err prefix##_receive(const channel_ctx *ch, const channel_hook_request *req, \
 				       channel_hook_answer *answer)                            \
 	{                                                                                      \
@@ -283,6 +334,7 @@ static ct_err meta_hide(meta_object o, const channel_ctx *ch, const char *extern
 		.send_reply = prefix##_send_reply,                                             \
 		.receive_hook = prefix##_receive,                                              \
 		.hide = hide_function,                                                         \
+		.profile = profile_function,                                                   \
 		.config_fields = {"base_url", "api_version", "page_id", "phone_number_id",     \
 				  "rate_limit_wait_s", NULL},                                  \
 		.secret_fields = {"app_secret", "verify_token", "access_token", NULL},         \
@@ -291,6 +343,10 @@ static ct_err meta_hide(meta_object o, const channel_ctx *ch, const char *extern
 META_HIDE(facebook, META_PAGE)
 META_HIDE(instagram, META_INSTAGRAM)
 
-META_KIND(facebook, META_PAGE, facebook_hide)
-META_KIND(instagram, META_INSTAGRAM, instagram_hide)
-META_KIND(whatsapp, META_WHATSAPP, NULL) /* no public comments: nothing to hide */
+META_PROFILE(facebook, META_PAGE)
+META_PROFILE(instagram, META_INSTAGRAM)
+
+META_KIND(facebook, META_PAGE, facebook_hide, facebook_profile)
+META_KIND(instagram, META_INSTAGRAM, instagram_hide, instagram_profile)
+/* No public comments (nothing to hide), and the webhooks carry the name. */
+META_KIND(whatsapp, META_WHATSAPP, NULL, NULL)

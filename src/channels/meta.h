@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "channels/channel.h"
 #include "core/err.h"
 
 typedef enum meta_object { META_PAGE, META_INSTAGRAM, META_WHATSAPP } meta_object;
@@ -31,5 +32,13 @@ const char *meta_object_name(meta_object o);
  * not the shape of Meta's webhooks or is for another object. */
 ct_err meta_parse_delivery(meta_object o, const json_t *body, json_t *out, char *error,
 			   size_t error_size);
+
+/* The name in the Graph API's answer (borrowed) to a profile look-up of a
+ * sender of object o, into who: Messenger's first_name and last_name joined
+ * by a space; Instagram's name, and username as the handle (the name, too,
+ * when name is empty). Control characters become spaces, the ends are
+ * trimmed, and what is too long is cut on a character boundary.
+ * CT_ERR_NOT_FOUND (who emptied) when the answer holds no name. */
+ct_err meta_parse_profile(meta_object o, const json_t *answer, channel_profile *who);
 
 #endif

@@ -17,6 +17,9 @@
  * messages thread by the sender's id. Everything else (statuses, read and
  * delivery receipts, reactions, edits, other fields) adds nothing. Non-text
  * content gets a placeholder text "[image]" and the attachment's ids.
+ *
+ * Also here: the answer of a profile look-up of a direct message's sender
+ * (meta_parse_profile), the name those webhooks do not carry.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -402,4 +405,55 @@ ct_err meta_parse_delivery(meta_object o, const json_t *body, json_t *out, char 
 			return err;
 	}
 	return CT_OK;
+}
+
+/* Append the string s (may be NULL) to the text at out (size bytes, holding
+ * a string), control characters as spaces, cut on a character boundary when
+ * it does not fit. */
+static void append_clean(char *out, size_t size, const char *s)
+{
+	size_t n = strlen(out);
+	for (; s && *s && n + 1 < size; s++)
+		out[n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
+	if (s && *s) /* cut: drop a character's bytes left incomplete */
+		while (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0x80)
+			n--;
+	if (s && *s && n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0xc0)
+		n--;
+	out[n] = '\0';
+}
+
+/* Trim the spaces at both ends of s, in place. */
+static void trim(char *s)
+{
+	size_t start = strspn(s, " "), n = strlen(s);
+	while (n > start && s[n - 1] == ' ')
+		n--;
+	memmove(s, s + start, n - start);
+	s[n - start] = '\0';
+}
+
+ct_err meta_parse_profile(meta_object o, const json_t *answer, channel_profile *who)
+{
+	who->name[0] = who->handle[0] = '\0';
+	if (o == META_INSTAGRAM) {
+		append_clean(who->handle, sizeof(who->handle), text_of(answer, "username"));
+		trim(who->handle);
+		append_clean(who->name, sizeof(who->name), text_of(answer, "name"));
+		trim(who->name);
+		if (!who->name[0])
+			append_clean(who->name, sizeof(who->name), who->handle);
+	} else if (o == META_PAGE) {
+		const char *first = text_of(answer, "first_name"),
+			   *last = text_of(answer, "last_name");
+		append_clean(who->name, sizeof(who->name), first);
+		if (first && last)
+			append_clean(who->name, sizeof(who->name), " ");
+		append_clean(who->name, sizeof(who->name), last);
+		trim(who->name);
+	}
+	if (who->name[0])
+		return CT_OK;
+	who->handle[0] = '\0';
+	return CT_ERR_NOT_FOUND;
 }

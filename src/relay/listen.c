@@ -167,4 +167,5 @@ void relay_register(void)
 	relay_poll_register();
 	relay_action_register();
 	relay_reply_register();
+	relay_profile_register();
 }

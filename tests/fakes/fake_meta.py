@@ -19,7 +19,7 @@ Two halves, both standard library only, both loopback only:
      messenger_message(), instagram_comment(), instagram_message(),
      whatsapp_text_message() (see each docstring for the documented fields).
 
-2. FakeGraphAPI plays graph.facebook.com for the replies:
+2. FakeGraphAPI plays graph.facebook.com for the replies and look-ups:
    - POST /{version}/{comment-id}/comments     message=...   -> {"id": ...}
    - POST /{version}/{comment-id}              is_hidden=true -> {"success": true}
      (Facebook; an Instagram comment takes hide=true instead, answered the
@@ -35,6 +35,15 @@ Two halves, both standard library only, both loopback only:
              "messages": [{"id": "wamid...."}]}
      A phone-number id is any id registered with add_phone_number(); every
      other id ending in /messages is treated as a Page / Instagram account.
+   - GET /{version}/{PSID}?fields=first_name,last_name (Messenger's User
+     Profile API) -> {"first_name", "last_name", "id"}, and
+     GET /{version}/{IGSID}?fields=name,username (Instagram's) ->
+     {"name", "username", "id"}, for the people registered with
+     add_profile() / add_instagram_profile(); only the requested fields
+     (and id) are answered, a field the node does not have is error 100
+     "Tried accessing nonexisting field", an id nobody registered is error
+     100 subcode 33 "Object with ID ... does not exist" (HTTP 400, as the
+     Graph API answers both). Each answered look-up is in `lookups`.
    - the access token is taken from ?access_token=, a form / JSON field
      access_token, or "Authorization: Bearer ..."; a missing token gets code
      2500, an unknown one code 190 "Invalid OAuth access token" (HTTP 400 on
@@ -309,6 +318,16 @@ BUC_TYPES = {80001: "pages", 80002: "instagram", 80006: "messenger",
 
 VERSION_RE = re.compile(r"^v\d+\.\d+$")
 
+# The fields each profile API documents (Messenger User Profile API;
+# Instagram Messaging User Profile API).
+MESSENGER_PROFILE_FIELDS = frozenset(
+    ("id", "name", "first_name", "last_name", "profile_pic", "locale",
+     "timezone", "gender"))
+INSTAGRAM_PROFILE_FIELDS = frozenset(
+    ("id", "name", "username", "profile_pic", "follower_count",
+     "is_user_follow_business", "is_business_follow_user",
+     "is_verified_user"))
+
 
 class GraphCall(fakekit.Exchange):
     """One request as the fake Graph API saw it: method, path (without the
@@ -339,7 +358,8 @@ def graph_error(message, type_, code, subcode=None, transient=None,
 
 
 class FakeGraphAPI(fakekit.FakeServer):
-    """A threaded fake of graph.facebook.com for replies, sends and hides."""
+    """A threaded fake of graph.facebook.com for replies, sends, hides and
+    profile look-ups."""
 
     http_methods = ("GET", "POST", "DELETE")
     content_type = "application/json; charset=UTF-8"
@@ -354,6 +374,8 @@ class FakeGraphAPI(fakekit.FakeServer):
         self.messages = []  # Messenger / Instagram sends made
         self.whatsapp = []  # WhatsApp sends made
         self.hidden = {}  # comment id -> bool (last is_hidden set)
+        self.profiles = {}  # PSID / IGSID -> {"fields": {...}, "node": type}
+        self.lookups = []  # ids whose profile was answered, in order
         self.phone_number_ids = set()
         self.usage = None  # dict for X-App-Usage on every answer, or None
         self._seq = 0
@@ -364,6 +386,24 @@ class FakeGraphAPI(fakekit.FakeServer):
         """Treat POST /{id}/messages as the WhatsApp Cloud API."""
         with self.lock:
             self.phone_number_ids.add(str(phone_number_id))
+
+    def add_profile(self, psid, first_name=None, last_name=None):
+        """A Messenger user (a User node) whose PSID answers the User
+        Profile API; a name left None is absent from the answer."""
+        fields = {"first_name": first_name, "last_name": last_name}
+        with self.lock:
+            self.profiles[str(psid)] = {
+                "node": "User", "known": MESSENGER_PROFILE_FIELDS,
+                "fields": {k: v for k, v in fields.items() if v is not None}}
+
+    def add_instagram_profile(self, igsid, name=None, username=None):
+        """An Instagram user whose IGSID answers the Instagram User Profile
+        API; name may be None (Meta: "can be null if name not set")."""
+        fields = {"name": name, "username": username}
+        with self.lock:
+            self.profiles[str(igsid)] = {
+                "node": "InstagramUser", "known": INSTAGRAM_PROFILE_FIELDS,
+                "fields": {k: v for k, v in fields.items() if v is not None}}
 
     def add_token(self, token):
         with self.lock:
@@ -499,6 +539,8 @@ class FakeGraphAPI(fakekit.FakeServer):
         if failed:
             return failed
         extra = self._usage_headers()
+        if call.method == "GET" and len(segs) == 1:
+            return self._profile(call, segs[0], params, extra)
         if call.method != "POST" or not segs:
             return 400, extra, graph_error(
                 "Unsupported %s request. Object with ID '%s' does not exist, "
@@ -536,6 +578,29 @@ class FakeGraphAPI(fakekit.FakeServer):
         return 400, extra, graph_error(
             "(#100) Unknown path components: /" + "/".join(segs[1:]),
             "OAuthException", 100)
+
+    def _profile(self, call, user_id, params, extra):
+        """GET /{PSID or IGSID}?fields=...: the registered profile's
+        requested fields and its id."""
+        profile = self.profiles.get(user_id)
+        if profile is None:
+            return 400, extra, graph_error(
+                "Unsupported get request. Object with ID '%s' does not "
+                "exist, cannot be loaded due to missing permissions, or does "
+                "not support this operation." % user_id,
+                "GraphMethodException", 100, subcode=33)
+        wanted = [f for f in str(params.get("fields") or "id").split(",") if f]
+        for f in wanted:
+            if f not in profile["known"]:
+                return 400, extra, graph_error(
+                    "(#100) Tried accessing nonexisting field (%s) on node "
+                    "type (%s)" % (f, profile["node"]), "OAuthException", 100)
+        call.kind = "profile"
+        self.lookups.append(user_id)
+        answer = {f: profile["fields"][f] for f in wanted
+                  if f in profile["fields"]}
+        answer["id"] = user_id
+        return 200, extra, answer
 
     def _send(self, call, account, params, extra):
         recipient = params.get("recipient")
@@ -592,7 +657,8 @@ class FakeGraphAPI(fakekit.FakeServer):
             return {"calls": list(self.calls), "replies": list(self.replies),
                     "messages": list(self.messages),
                     "whatsapp": list(self.whatsapp),
-                    "hidden": dict(self.hidden)}
+                    "hidden": dict(self.hidden),
+                    "lookups": list(self.lookups)}
 
 
 if __name__ == "__main__":

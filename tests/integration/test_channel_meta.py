@@ -15,8 +15,9 @@ import urllib.parse
 import pytest
 
 import fake_meta
-from authkit import db_value
-from harness import SLOW, wait_until
+from authkit import db_sql, db_value
+from harness import SLOW, EventStream, wait_until
+from harness import message as harness_message
 from channelkit import (create_channel, health, incoming, send_reply,
                         wait_delivery, wait_incoming)
 
@@ -309,9 +310,12 @@ def test_wait_named_by_the_usage_headers_wins(api, server, graph, sender):
     """X-Business-Use-Case-Usage naming 1 minute to regain access keeps the
     reply queued (with the code in its error) beyond rate_limit_wait_s."""
     ch = meta_channel(api, graph, "facebook")
+    graph.add_profile("PSID7", first_name="Erika", last_name="Muster")
+    deliver(sender, server, ch, fake_meta.messenger_message(PAGE, "PSID7", "m_1", "Hallo"))
+    wait_calls(graph, "profile", 1)  # the sender's name, looked up first
     graph.rate_limit_first(1, code=80006, regain_minutes=1)
-    r = reply_to(api, server, sender, ch,
-                 fake_meta.messenger_message(PAGE, "PSID7", "m_1", "Hallo"), "m_1", "Gleich")
+    r = send_reply(api, wait_incoming(api, "facebook", ["m_1"])["m_1"]["conversation_id"],
+                   "Gleich")
     wait_until(lambda: "80006" in (
         [m for m in api.conversation(r["conversation_id"])["messages"]
          if m["id"] == r["id"]][0]["delivery_error"] or ""), 10, 0.05, "throttled")
@@ -339,3 +343,149 @@ def test_lost_answer_may_post_twice_as_documented(api, server, graph, sender):
     r = reply_to(api, server, sender, ch, comment(1), "55_1", "Doppelt?")
     wait_delivery(api, r["conversation_id"], r["id"])
     assert [x["message"] for x in graph.replies] == ["Doppelt?", "Doppelt?"]
+
+
+# -- the names of direct message senders ------------------------------------------
+
+def contact_of(api, conversation_id):
+    """The contact card of a conversation's contact."""
+    cid = api.conversation(conversation_id)["contact"]["id"]
+    status, card = api.get("/api/v1/contacts/%d" % cid)
+    assert status == 200, card
+    return card
+
+
+def wait_contact_name(api, conversation_id, name, timeout=15):
+    """Wait until the conversation's contact is called name; its card."""
+    return wait_until(lambda: (lambda card: card if card["name"] == name else None)(
+        contact_of(api, conversation_id)), timeout, 0.05, "contact name %r" % name)
+
+
+def profile_jobs(server):
+    """The name look-up jobs as [(state, last_error)]."""
+    out = db_value(server, "SELECT state || '|' || coalesce(last_error, '') FROM jobs"
+                   " WHERE kind = 'profile_lookup' ORDER BY id")
+    return [tuple(line.split("|", 1)) for line in out.splitlines()]
+
+
+def wait_profile_jobs(server, state, n=1, timeout=15):
+    return wait_until(lambda: (lambda jobs: jobs if [s for s, _ in jobs] == [state] * n
+                               else None)(profile_jobs(server)), timeout, 0.05,
+                      "%d look-up(s) %s" % (n, state))
+
+
+def test_messenger_sender_name_is_looked_up_after_the_answer(api, server, graph, sender):
+    """A Messenger message carries only the PSID: the webhook is answered
+    without waiting for Meta (the fake answers the look-up 2 s late), then
+    GET /{PSID}?fields=first_name,last_name with the token as a bearer
+    header names the contact and its identity, and the live views hear
+    conversation.updated."""
+    ch = meta_channel(api, graph, "facebook")
+    graph.add_profile("PSID7", first_name="Erika", last_name="Muster")
+    graph.delay(2)
+    stream = EventStream(server.port, server.token)
+    try:
+        started = time.monotonic()
+        assert deliver(sender, server, ch, fake_meta.messenger_message(
+            PAGE, "PSID7", "m_1", "Hallo"))[0] == 200
+        assert time.monotonic() - started < 2, "the webhook waited for the look-up"
+        conv_id = wait_incoming(api, "facebook", ["m_1"])["m_1"]["conversation_id"]
+        card = wait_contact_name(api, conv_id, "Erika Muster")
+        stream.wait_for(lambda ev: ev.get("event") == "conversation.updated"
+                        and ev.get("json", {}).get("conversation_id") == conv_id, 10)
+    finally:
+        stream.close()
+    assert [(i["external_id"], i["name"], i["handle"]) for i in card["identities"]] == \
+        [("PSID7", "Erika Muster", None)]
+    [call] = wait_calls(graph, "profile", 1)
+    assert call.method == "GET" and call.path == "/v21.0/PSID7"
+    assert call.query == {"fields": "first_name,last_name"}
+    assert call.headers["authorization"] == "Bearer " + ACCESS_TOKEN
+    assert api.conversation(conv_id)["contact"]["name"] == "Erika Muster"
+    assert profile_jobs(server) == [("done", "")]
+
+
+def test_instagram_sender_name_and_handle(api, server, graph, sender):
+    """An Instagram direct message: GET /{IGSID}?fields=name,username gives
+    the contact's name and the identity's handle."""
+    ch = meta_channel(api, graph, "instagram")
+    graph.add_instagram_profile("IGSID5", name="Kim Schulz", username="kim.schulz")
+    deliver(sender, server, ch, fake_meta.instagram_message(IG, "IGSID5", "ig_m_1", "Hi"))
+    conv_id = wait_incoming(api, "instagram", ["ig_m_1"])["ig_m_1"]["conversation_id"]
+    card = wait_contact_name(api, conv_id, "Kim Schulz")
+    assert [(i["name"], i["handle"]) for i in card["identities"]] == \
+        [("Kim Schulz", "kim.schulz")]
+    [call] = wait_calls(graph, "profile", 1)
+    assert call.path == "/v21.0/IGSID5" and call.query == {"fields": "name,username"}
+
+
+def test_same_sender_is_looked_up_once(api, server, graph, sender):
+    """Three messages of one sender, two of them while the look-up is under
+    way and one after it named the contact: one GET, one job."""
+    ch = meta_channel(api, graph, "facebook")
+    graph.add_profile("PSID7", first_name="Erika", last_name="Muster")
+    graph.delay(1)
+    deliver(sender, server, ch, fake_meta.messenger_message(PAGE, "PSID7", "m_1", "Eins"))
+    assert graph.wait_for(lambda g: g.arrived >= 1, 10 * SLOW)
+    deliver(sender, server, ch, fake_meta.messenger_message(PAGE, "PSID7", "m_2", "Zwei"))
+    conv_id = wait_incoming(api, "facebook", ["m_1", "m_2"])["m_1"]["conversation_id"]
+    wait_contact_name(api, conv_id, "Erika Muster")
+    graph.delay(0)
+    deliver(sender, server, ch, fake_meta.messenger_message(PAGE, "PSID7", "m_3", "Drei"))
+    wait_incoming(api, "facebook", ["m_1", "m_2", "m_3"])
+    time.sleep(1)
+    assert [c.kind for c in graph.calls] == ["profile"]
+    assert profile_jobs(server) == [("done", "")]
+
+
+def test_server_error_then_the_name_arrives(api, server, graph, sender):
+    ch = meta_channel(api, graph, "facebook")
+    graph.add_profile("PSID7", first_name="Erika", last_name="Muster")
+    graph.fail_first(1)
+    deliver(sender, server, ch, fake_meta.messenger_message(PAGE, "PSID7", "m_1", "Hallo"))
+    conv_id = wait_incoming(api, "facebook", ["m_1"])["m_1"]["conversation_id"]
+    wait_contact_name(api, conv_id, "Erika Muster")
+    assert [(c.method, c.status) for c in graph.calls] == [("GET", 500), ("GET", 200)]
+    assert profile_jobs(server) == [("done", "")]
+
+
+def test_unknown_sender_fails_for_good_and_the_message_stays(api, server, graph, sender):
+    """Meta knows no such PSID (error 100): the job fails at once with the
+    code, nothing is retried, the message and its nameless contact stay."""
+    ch = meta_channel(api, graph, "facebook")
+    deliver(sender, server, ch, fake_meta.messenger_message(PAGE, "PSID404", "m_1", "Hallo"))
+    [(_, error)] = wait_profile_jobs(server, "failed")
+    assert "error code 100" in error and ACCESS_TOKEN not in error
+    time.sleep(0.5)
+    assert [(c.path, c.status) for c in graph.calls] == [("/v21.0/PSID404", 400)]
+    got = incoming(api, "facebook")
+    assert got["m_1"]["text"] == "Hallo" and got["m_1"]["author"]["name"] is None
+    assert contact_of(api, got["m_1"]["conversation_id"])["name"] is None
+    assert health(api, ch["id"])["status"] == "ok"
+
+
+def test_a_name_someone_set_is_kept(api, server, graph, sender):
+    """A contact named while its look-up is under way keeps that name (the
+    platform's goes to the identity only); a contact that has a name when
+    its message arrives is not looked up at all."""
+    ch = meta_channel(api, graph, "facebook")
+    graph.add_profile("PSID7", first_name="Erika", last_name="Muster")
+    graph.delay(2)
+    deliver(sender, server, ch, fake_meta.messenger_message(PAGE, "PSID7", "m_1", "Hallo"))
+    assert graph.wait_for(lambda g: g.arrived >= 1, 10 * SLOW)
+    conv_id = wait_incoming(api, "facebook", ["m_1"])["m_1"]["conversation_id"]
+    contact_id = api.conversation(conv_id)["contact"]["id"]
+    db_sql(server, "UPDATE contacts SET name = 'Frau Muster (Kundin)' WHERE id = %d"
+           % contact_id)
+    wait_profile_jobs(server, "done")
+    card = contact_of(api, conv_id)
+    assert card["name"] == "Frau Muster (Kundin)"
+    assert card["identities"][0]["name"] == "Erika Muster"
+
+    graph.delay(0)
+    api.ingest([harness_message("api_1", author="PSID8", channel="facebook")])
+    deliver(sender, server, ch, fake_meta.messenger_message(PAGE, "PSID8", "m_2", "Hallo"))
+    wait_incoming(api, "facebook", ["m_1", "m_2"])
+    time.sleep(1)
+    assert [c.path for c in graph.calls] == ["/v21.0/PSID7"]
+    assert len(profile_jobs(server)) == 1
