@@ -22,7 +22,6 @@
  * one query: the visitor's messages and the replies that were delivered,
  * never notes, held drafts or another visitor's messages.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +44,9 @@ static const char SQL_CONVERSATION[] =
 	" AND (m.direction = 'in' OR (m.direction = 'out' AND m.delivery_state = 'sent'))"
 	" ORDER BY m.id LIMIT 100";
 
-/* Open the widget channel id for a request, with its cookie key in the
- * secrets. 0 when there is none (404 answered); free ch in every case. */
+/* Open the widget channel id for a request (its cookie key is in the
+ * secrets, see relay_channel_open). 0 when there is none (404 answered);
+ * free ch in every case. */
 static int open_widget(http_request *req, http_response *res, int64_t id, relay_channel *ch)
 {
 	app *a = http_app(req);
@@ -60,12 +60,6 @@ static int open_widget(http_request *req, http_response *res, int64_t id, relay_
 		http_error(res, err, err == CT_ERR_NOT_FOUND ? "no such widget" : "try again later",
 			   NULL, -1);
 		return 0;
-	}
-	if (!widget_cookie_key(&ch->ctx)) {
-		char key[WIDGET_KEY_HEX];
-		widget_derive_key(a->key.bytes, ch->id, key);
-		json_object_set_new(ch->secrets, "cookie_key", json_string(key));
-		sodium_memzero(key, sizeof(key));
 	}
 	return 1;
 }

@@ -43,7 +43,16 @@ typedef struct channel_ctx {
 	 * changed (strings; null removes one) are merged into the sealed
 	 * secrets and committed, with an audit entry naming them. */
 	ct_err (*save_secrets)(const struct channel_ctx *ch, const json_t *changed);
-	void *owner; /* for load_secrets and save_secrets (the app) */
+	/* Run fn(arg) while no other process sharing the store runs work of
+	 * this channel under the same name (a lease in the store, for work
+	 * that must not race across nodes, such as rotating a refresh token);
+	 * fn's result, or CT_ERR_UNAVAILABLE when the lock could not be had
+	 * within the time the other holder may keep it. It serialises threads
+	 * too, but by polling: a caller that expects them to contend holds a
+	 * mutex of its own around it. NULL like load_secrets. */
+	ct_err (*exclusive)(const struct channel_ctx *ch, const char *name, ct_err (*fn)(void *arg),
+			    void *arg);
+	void *owner; /* for load_secrets, save_secrets and exclusive (the app) */
 } channel_ctx;
 
 /* A reply to deliver; all strings borrowed, NULL when unknown. */

@@ -14,10 +14,11 @@
  * visitor's messages form one conversation.
  *
  * The browser posts to /widget/<id>/messages (api/widget.c: CORS, the
- * per-address limit, the derived cookie key), which calls receive_hook
- * below; /hooks/widget/<id> reaches the same checks when the channel has a
- * secret "cookie_key". A reply needs no delivery: the visitor's widget reads
- * it from the store, so send_reply only names it.
+ * per-address limit), which calls receive_hook below; /hooks/widget/<id>
+ * reaches the same checks. Both get the cookie key in the opened secrets
+ * (relay_channel_open derives it when no "cookie_key" is stored). A reply
+ * needs no delivery: the visitor's widget reads it from the store, so
+ * send_reply only names it.
  */
 #include "channels/widget.h"
 

@@ -7,7 +7,8 @@
  * widget asked for it and the visitor it was given to. Both are signed with
  * the channel's cookie key: the secret "cookie_key" when an administrator set
  * one, else a key derived from the installation's key and the channel id
- * (widget_derive_key), which the routes put into the opened secrets, so that
+ * (widget_derive_key), which relay_channel_open puts into the opened secrets,
+ * so that
  * nothing has to be stored.
  */
 #ifndef CT_CHANNELS_WIDGET_H

@@ -5,12 +5,14 @@
  * grant_type=refresh_token&refresh_token=..&client_id=.. (and HTTP Basic
  * client_id:client_secret for a confidential client); X answers the new
  * access_token, its expires_in and a new refresh_token. Because the refresh
- * token rotates, two renewals must never race: one process-wide mutex
- * serialises them, and inside it the secrets are read as stored now (the
- * channel_ctx's load_secrets): when the stored access token is no longer the
- * one the caller used, another thread has renewed it and it is taken as it
- * is. The new tokens are stored (save_secrets) before anyone uses them: a
- * crash between X's rotation and our store would lock the channel out.
+ * token rotates, two renewals must never race: a process-wide mutex
+ * serialises them within the process, and the channel_ctx's lease
+ * ("x_token", exclusive) across the nodes sharing a store. Inside both,
+ * the secrets are read as stored now (the channel_ctx's load_secrets): when
+ * the stored access token is no longer the one the caller used, another
+ * thread or node has renewed it and it is taken as it is. The new tokens
+ * are stored (save_secrets) before anyone uses them: a crash between X's
+ * rotation and our store would lock the channel out.
  *
  * A refresh token X refuses (400) stays refused: its SHA-256 is stored as
  * the secret refresh_token_refused, so that later calls fail at once with
@@ -197,20 +199,28 @@ out:
 	return err;
 }
 
-/* x_token_renew under the lock. */
-static ct_err renew_locked(const channel_ctx *ch, const char *used, char **fresh,
-			   channel_outcome *out)
+/* What renew_locked works on, for channel_ctx.exclusive. */
+typedef struct renewal {
+	const channel_ctx *ch;
+	const char *used;
+	char **fresh;
+	channel_outcome *out;
+} renewal;
+
+/* x_token_renew under the locks. */
+static ct_err renew_locked(void *arg)
 {
-	json_t *stored = ch->load_secrets(ch);
+	renewal *r = arg;
+	json_t *stored = r->ch->load_secrets(r->ch);
 	if (!stored)
-		return channel_fail(out, 0, "the channel's secrets could not be read");
+		return channel_fail(r->out, 0, "the channel's secrets could not be read");
 	const char *now = secret_of(stored, "access_token");
 	ct_err err;
-	if (now && (!used || strcmp(now, used) != 0) && !due(stored)) {
-		*fresh = xstrdup(now); /* renewed by another thread meanwhile */
+	if (now && (!r->used || strcmp(now, r->used) != 0) && !due(stored)) {
+		*r->fresh = xstrdup(now); /* renewed by another thread or node meanwhile */
 		err = CT_OK;
 	} else {
-		err = renew_stored(ch, stored, fresh, out);
+		err = renew_stored(r->ch, stored, r->fresh, r->out);
 	}
 	json_decref(stored);
 	return err;
@@ -222,9 +232,13 @@ ct_err x_token_renew(const channel_ctx *ch, const char *used, char **fresh, chan
 	if (!ch->load_secrets || !ch->save_secrets || !channel_secret(ch, "refresh_token"))
 		return CT_ERR_NOT_FOUND;
 	channel_outcome why = {0};
+	renewal r = {ch, used, fresh, &why};
 	pthread_mutex_lock(&renew_lock);
-	ct_err err = renew_locked(ch, used, fresh, &why);
+	ct_err err =
+		ch->exclusive ? ch->exclusive(ch, "x_token", renew_locked, &r) : renew_locked(&r);
 	pthread_mutex_unlock(&renew_lock);
+	if (err == CT_ERR_UNAVAILABLE && !why.error[0])
+		channel_fail(&why, 0, "another node is renewing the channel's token");
 	if (err && err != CT_ERR_NOT_FOUND)
 		*out = why;
 	return err;

@@ -3,12 +3,30 @@
  * (see relay.h), with the way back for secrets an adapter renews: it reads
  * them as stored now and stores renewed ones (merged, sealed, committed and
  * audited by the system, by name only) before it uses them.
+ *
+ * Work that must not race across the nodes sharing a store (rotating a
+ * refresh token) runs under a lease named after the channel and the work
+ * (exclusive), held for the network timeout plus a margin.
+ *
+ * A secret that can be derived need not be stored: a website widget without
+ * the secret "cookie_key" gets the key derived from the installation's key
+ * and its id, so that every route and job that opens it signs and checks its
+ * visitor cookies with the same key.
  */
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "channels/widget.h"
+#include "core/timeutil.h"
 #include "inbox/inbox.h"
+#include "jobs/leader.h"
 #include "relay/relay.h"
+
+#define EXCLUSIVE_MARGIN_MS 10000 /* beyond the network timeout */
+#define EXCLUSIVE_RETRY_MS 200
 
 static const char SQL_CHANNEL[] =
 	"SELECT id, kind, name, config, secrets FROM channels WHERE id = $1";
@@ -80,14 +98,52 @@ static ct_err save_secrets(const channel_ctx *ctx, const json_t *changed)
 	return err;
 }
 
-/* Give ctx load_secrets and save_secrets (channel.h): reads on the writer,
- * so they see the latest commit; saves merge, seal, commit and record
- * "channel.token_renewed" by the system. */
-static void bind_secrets(app *a, channel_ctx *ctx)
+/* channel_ctx.exclusive: fn under the lease "channel:<id>:<name>", asked
+ * for every EXCLUSIVE_RETRY_MS until another holder's lease has run out. */
+static ct_err exclusive(const channel_ctx *ctx, const char *name, ct_err (*fn)(void *arg),
+			void *arg)
+{
+	const app *a = ctx->owner;
+	char lease[192];
+	snprintf(lease, sizeof(lease), "channel:%lld:%s", (long long)ctx->id, name);
+	int64_t ttl_ms = (int64_t)ctx->timeout_s * 1000 + EXCLUSIVE_MARGIN_MS;
+	int64_t give_up = time_mono_ms() + ttl_ms + EXCLUSIVE_RETRY_MS;
+	for (;;) {
+		leader *l = leader_new(a->store, lease, ttl_ms); /* a fresh ask each time */
+		if (leader_hold(l)) {
+			ct_err err = fn(arg);
+			leader_free(l); /* gives the lease up */
+			return err;
+		}
+		leader_free(l);
+		if (time_mono_ms() >= give_up)
+			return CT_ERR_UNAVAILABLE;
+		struct timespec pause = {0, EXCLUSIVE_RETRY_MS * 1000000L};
+		nanosleep(&pause, NULL);
+	}
+}
+
+/* Give ctx its ways back to the store (channel.h): secrets read on the
+ * writer, so they see the latest commit; saves that merge, seal, commit and
+ * record "channel.token_renewed" by the system; and leases. */
+static void bind_store(app *a, channel_ctx *ctx)
 {
 	ctx->load_secrets = load_secrets;
 	ctx->save_secrets = save_secrets;
+	ctx->exclusive = exclusive;
 	ctx->owner = a;
+}
+
+/* Put the secrets that ch's kind derives instead of storing into its opened
+ * secrets (see the top of the file). */
+static void add_derived_secrets(const app *a, relay_channel *ch)
+{
+	if (ch->adapter != &channel_widget || widget_cookie_key(&ch->ctx))
+		return;
+	char key[WIDGET_KEY_HEX];
+	widget_derive_key(a->key.bytes, ch->id, key);
+	json_object_set_new(ch->secrets, "cookie_key", json_string(key));
+	sodium_memzero(key, sizeof(key));
 }
 
 ct_err relay_channel_open(app *a, store_conn *c, int64_t id, relay_channel *ch)
@@ -123,7 +179,8 @@ ct_err relay_channel_open(app *a, store_conn *c, int64_t id, relay_channel *ch)
 				.secrets = ch->secrets,
 				.timeout_s = (int)a->cfg.jobs_timeout_s,
 				.files_dir = ch->files_dir};
-	bind_secrets(a, &ch->ctx);
+	bind_store(a, &ch->ctx);
+	add_derived_secrets(a, ch);
 	return CT_OK;
 }
 

@@ -279,23 +279,28 @@ def test_more_than_max_per_visitor_is_429(api):
 
 
 def test_hooks_url_takes_the_same_checked_post(api, server):
-    """/hooks/widget/<id> runs the same checks; it needs the secret
-    cookie_key (the browser uses /widget/<id>/messages, which derives it)."""
+    """/hooks/widget/<id> runs the same checks with the same cookie key as
+    /widget/<id>/messages: the derived one, or the secret cookie_key."""
     own = "http://127.0.0.1:%d" % server.port
     plain = make_widget(api, allowed_origins=[own])
+    keyed = make_widget(api, secrets={"cookie_key": "k" * 40}, allowed_origins=[own])
+    for ch in (plain, keyed):
+        v = Visitor(api, ch, origin=own)
+        v.session()
+        status, _, body = v.request("POST", "", {"text": "über hooks", "token": v.token},
+                                    prefix="/hooks/widget")
+        assert status == 200, body
+        assert body["stored"] == 1
+        status, _, body = v.request("POST", "", {"text": "Spam", "token": v.token,
+                                                 "website": "x"}, prefix="/hooks/widget")
+        assert status == 422, body
+        assert [m["text"] for m in stored(api, ch)] == ["über hooks"]
+    # A cookie signed for one widget is not taken by the other.
     v = Visitor(api, plain, origin=own)
     v.session()
-    status, _, body = v.request("POST", "", {"text": "über hooks", "token": v.token},
-                                prefix="/hooks/widget")
-    assert status == 401, body  # no cookie_key secret: the hook cannot check the cookie
-    keyed = make_widget(api, secrets={"cookie_key": "k" * 40}, allowed_origins=[own])
-    v = Visitor(api, keyed, origin=own)
-    v.session()
-    status, _, body = v.request("POST", "", {"text": "über hooks", "token": v.token},
-                                prefix="/hooks/widget")
-    assert status == 200, body
-    assert body["stored"] == 1
-    status, _, body = v.request("POST", "", {"text": "Spam", "token": v.token,
-                                             "website": "x"}, prefix="/hooks/widget")
-    assert status == 422, body
+    stranger = Visitor(api, keyed, origin=own)
+    stranger.cookie = v.cookie
+    status, _, body = stranger.request("POST", "", {"text": "fremd", "token": v.token},
+                                       prefix="/hooks/widget")
+    assert status == 401, body
     assert [m["text"] for m in stored(api, keyed)] == ["über hooks"]

@@ -6,7 +6,7 @@ through one node is announced live to a browser connected to the other; a
 session made on one node works on the other; each reply job runs once
 although both nodes work the queue; when a node is killed in the middle of a
 job, the other one finishes it once the job's lease has expired; scheduled
-work runs on one node.
+work runs on one node; a rotating OAuth token is renewed by one node only.
 
 Only under CLUETRAIN_TEST_PG (SQLite is one node by design); `make test`
 runs the suite once per backend.
@@ -21,6 +21,8 @@ import pytest
 
 import harness
 from authkit import Browser, create_user, db_value
+from channelkit import create_channel, send_reply, wait_delivery, wait_incoming
+from fake_x import FakeX
 from harness import SLOW, Client, EventStream, Server, message, wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -306,3 +308,41 @@ def test_large_batches_of_the_same_authors_through_two_nodes(nodes):
     assert db_value(a, "SELECT count(*) FROM contacts") == str(authors)
     assert db_value(a, "SELECT count(*) FROM conversations") == str(authors)
     assert db_value(a, "SELECT sum(message_count) FROM conversations") == str(len(sent))
+
+
+def test_two_nodes_renew_a_rotating_token_once(nodes):
+    """An X channel's user token expires while a reply runs on each node.
+    The refresh token rotates, so a second refresh with the old one would
+    be refused and lock the channel out: the node that comes second waits
+    for the first one's lease, then takes the token it stored. One refresh
+    request, both replies posted once, each node delivered one."""
+    a, b = nodes
+    api = a.client()
+    with FakeX(token="test-x-token", app_token="test-x-app-token") as xfake:
+        access, refresh = xfake.issue_tokens()
+        ch = create_channel(api, "x", "xnodes", xfake,
+                            {"access_token": access, "refresh_token": refresh,
+                             "client_id": xfake.client_id,
+                             "bearer_token": "test-x-app-token"},
+                            user_id=xfake.me["id"])
+        xfake.add_mention("2100", "@XDevelopers eins", "kim")
+        xfake.add_mention("2101", "@XDevelopers zwei", "ole")
+        got = wait_incoming(api, "xnodes", ["2100", "2101"], 15 * SLOW)
+        first, second = got["2100"]["conversation_id"], got["2101"]["conversation_id"]
+        xfake.delay_refreshes(1)  # within the nodes' 2 s network timeout
+        xfake.expire_tokens()
+        r1 = send_reply(a.client(), first, "Antwort von A")
+        assert xfake.wait_for(lambda f: len(f.refresh_requests) == 0 and any(
+            x.kind == "unauthorized" and x.method == "POST" for x in f.requests), 10 * SLOW)
+        r2 = send_reply(b.client(), second, "Antwort von B")  # while A renews
+        wait_delivery(api, first, r1["id"], timeout=20 * SLOW)
+        wait_delivery(api, second, r2["id"], timeout=20 * SLOW)
+        [req] = xfake.refresh_requests
+        assert req.status == 200
+        posted = [x for x in xfake.requests if x.method == "POST" and x.path == "/2/tweets"
+                  and x.status == 201]
+        assert sorted(x.token for x in posted) == [req.response["access_token"]] * 2
+        assert len(xfake.snapshot()["tweets"]) == 2
+        assert len(jobs_run_by(a)) == 1 and len(jobs_run_by(b)) == 1
+        status, body = api.get("/api/v1/audit", {"action": "channel.token_renewed"})
+        assert [e["object_id"] for e in body["data"]] == [ch["id"]]
