@@ -155,7 +155,7 @@ typedef struct channel_kind {
 	int poll_every_s;
 	/* The config keys and secret names the adapter reads (NULL-ended), so
 	 * that the settings page offers them before they are set. */
-	const char *config_fields[10];
+	const char *config_fields[14];
 	const char *secret_fields[6];
 } channel_kind;
 

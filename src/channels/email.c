@@ -316,7 +316,8 @@ const channel_kind channel_email = {
 	.poll = email_poll,
 	.wait = email_wait,
 	.poll_every_s = 60,
-	.config_fields = {"address", "imap_url", "smtp_url", "username", "poll_every_s", "idle",
-			  "max_attachment_bytes", NULL},
+	.config_fields = {"address", "imap_url", "smtp_url", "username", "smtp_username",
+			  "from_name", "poll_every_s", "idle", "max_per_poll",
+			  "max_attachment_bytes", "max_text_bytes", NULL},
 	.secret_fields = {"password", "smtp_password", NULL},
 };

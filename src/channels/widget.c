@@ -363,5 +363,6 @@ const channel_kind channel_widget = {
 	.send_reply = widget_send_reply,
 	.receive_hook = widget_receive_hook,
 	.config_fields = {"allowed_origins", "title", "greeting", "max_per_minute",
-			  "max_per_visitor", "show_agent_names", NULL},
+			  "max_per_visitor", "min_delay_s", "max_text", "max_links",
+			  "show_agent_names", NULL},
 };

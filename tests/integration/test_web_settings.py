@@ -442,3 +442,24 @@ def test_an_admin_removes_a_lost_second_factor(server):
     assert api.get("/api/v1/users/%d" % user["id"])[1]["totp_enabled"] is False
     _, _, html = page.get(path)
     assert 'name="remove_totp"' not in html
+
+
+def test_channel_page_offers_every_setting_the_adapter_reads(server):
+    """A new channel's page lists the settings its kind reads (as in
+    docs/channel-*.md) before any is set, so none has to be typed in as a
+    new name."""
+    page, _ = signed_in(server, "admin")
+    csrf, _ = csrf_of(page, "/settings/channels")
+    documented = {
+        "email": ["address", "imap_url", "smtp_url", "username", "smtp_username", "from_name",
+                  "poll_every_s", "idle", "max_per_poll", "max_attachment_bytes",
+                  "max_text_bytes"],
+        "widget": ["allowed_origins", "title", "greeting", "max_per_minute", "max_per_visitor",
+                   "min_delay_s", "max_text", "max_links", "show_agent_names"],
+    }
+    for kind, keys in documented.items():
+        status, hdrs, body = page.post("/settings/channels", {"csrf": csrf, "kind": kind,
+                                                              "name": "neu-" + kind})
+        assert status == 303, body
+        _, _, html = page.get(hdrs["location"])
+        assert re.findall(r'name="config_key" value="([^"]+)"', html) == keys
