@@ -449,6 +449,25 @@ def test_server_error_then_the_name_arrives(api, server, graph, sender):
     assert profile_jobs(server) == [("done", "")]
 
 
+def test_authors_with_a_name_or_handle_are_not_looked_up(api, server, graph, sender):
+    """An Instagram commenter comes with a username (which names the
+    contact) and a Facebook commenter with a name: no look-up is queued for
+    either; a direct message sender on the same channel is looked up."""
+    ig = meta_channel(api, graph, "instagram")
+    fb = meta_channel(api, graph, "facebook")
+    graph.add_instagram_profile("IGSID5", name="Kim Schulz", username="kim.schulz")
+    deliver(sender, server, ig, fake_meta.instagram_comment(
+        IG, "1801", "Tolle Aktion!", "7001", "erika.m", "MEDIA9"))
+    deliver(sender, server, fb, fake_meta.page_feed_comment(
+        PAGE, PAGE + "_55", PAGE + "_55_1", "Wann kommt der Strom?", "8001", "Max Muster"))
+    deliver(sender, server, ig, fake_meta.instagram_message(IG, "IGSID5", "ig_m_1", "Hallo?"))
+    got = wait_incoming(api, "instagram", ["1801", "ig_m_1"])
+    wait_contact_name(api, got["ig_m_1"]["conversation_id"], "Kim Schulz")
+    assert profile_jobs(server) == [("done", "")]
+    assert [c.path for c in graph.calls] == ["/v21.0/IGSID5"]
+    assert contact_of(api, got["1801"]["conversation_id"])["identities"][0]["handle"] == "erika.m"
+
+
 def test_unknown_sender_fails_for_good_and_the_message_stays(api, server, graph, sender):
     """Meta knows no such PSID (error 100): the job fails at once with the
     code, nothing is retried, the message and its nameless contact stay."""
