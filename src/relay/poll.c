@@ -2,10 +2,13 @@
  * poll.c: polling the channels whose adapter can poll (see relay.h).
  *
  * Each such channel has one recurring job "poll_channel" (key
- * "poll:<channel id>"). A tick on the scheduler node queues it again once
- * it has run, due at the channel's next poll (config.poll_every_s, the
+ * "poll:<channel id>"). The job queues its successor in the write that
+ * records it, due at the channel's next poll (config.poll_every_s, the
  * adapter's default, or at once when the adapter said there is more) or
- * after the wait a rate-limited platform asked for. The job asks the
+ * after the wait a rate-limited platform asked for, so that the poll lane
+ * goes on at once when more is waiting. A tick on the scheduler node queues
+ * the polls of new channels and of any whose job ended without a successor
+ * (a lost lease, a failed record). The job asks the
  * adapter for what is new since the stored cursor, stores the messages
  * through ingest, and only then stores the new cursor with the health: a
  * failed poll or a restart resumes from the last stored position, and
@@ -27,12 +30,17 @@
 #define POLL_TICK_MS 250
 #define POLL_DEFAULT_S 60
 
+/* A channel and when its next poll is due: when it was planned, and the
+ * end of a wait the platform asked for. */
+#define SQL_CHANNEL_POLL_AT                                                             \
+	"SELECT ch.id, ch.kind, coalesce(s.next_poll_at, 0), coalesce(s.wait_until, 0)" \
+	" FROM channels ch LEFT JOIN channel_state s ON s.channel_id = ch.id"
 /* The pollable channels whose poll job is not queued or running. */
 static const char SQL_UNSCHEDULED[] =
-	"SELECT ch.id, ch.kind, coalesce(s.next_poll_at, 0), coalesce(s.wait_until, 0)"
-	" FROM channels ch LEFT JOIN channel_state s ON s.channel_id = ch.id"
-	" LEFT JOIN jobs j ON j.idempotency_key = 'poll:' || ch.id"
-	" WHERE j.id IS NULL OR j.state IN ('done', 'failed') ORDER BY ch.id";
+	SQL_CHANNEL_POLL_AT " LEFT JOIN jobs j ON j.idempotency_key = 'poll:' || ch.id"
+			    " WHERE j.id IS NULL OR j.state IN ('done', 'failed') ORDER BY ch.id";
+/* One channel, for the successor of its poll job. */
+static const char SQL_ONE_CHANNEL[] = SQL_CHANNEL_POLL_AT " WHERE ch.id = $1";
 
 #define MAX_SCHEDULE 256
 
@@ -61,30 +69,43 @@ static ct_err queue_polls(store_conn *c, void *arg)
 	return CT_OK;
 }
 
+/* Add the channel of st's row (SQL_CHANNEL_POLL_AT) to sch when its
+ * adapter polls, due when its next poll is. */
+static void add_due(store_stmt *st, schedule *sch)
+{
+	const channel_kind *k = channel_find(store_col_text(st, 1));
+	if (!k || !k->poll || sch->n >= MAX_SCHEDULE)
+		return;
+	int64_t next = store_col_int(st, 2), wait = store_col_int(st, 3);
+	sch->id[sch->n] = store_col_int(st, 0);
+	sch->run_at[sch->n++] = next > wait ? next : wait;
+}
+
 /* Read which channels need their poll queued (no write when none). */
 static void find_unscheduled(app *a, schedule *sch)
 {
 	store_conn *c = store_reader_acquire(a->store);
 	store_stmt *st = store_prepare(c, SQL_UNSCHEDULED);
-	while (st && sch->n < MAX_SCHEDULE && store_step(st) == STORE_ROW) {
-		const channel_kind *k = channel_find(store_col_text(st, 1));
-		if (!k || !k->poll)
-			continue;
-		int64_t next = store_col_int(st, 2), wait = store_col_int(st, 3);
-		sch->id[sch->n] = store_col_int(st, 0);
-		sch->run_at[sch->n++] = next > wait ? next : wait;
-	}
+	while (st && sch->n < MAX_SCHEDULE && store_step(st) == STORE_ROW)
+		add_due(st, sch);
 	if (st)
 		store_reset(st);
 	store_reader_release(a->store, c);
 }
 
+/* Queue the polls that are due to be queued, and wake the workers: the
+ * tick runs on the default lane's thread, the polls on the poll lane's,
+ * which would otherwise notice them only after its idle wait. */
 static void poll_tick(app *a)
 {
 	schedule sch = {0};
 	find_unscheduled(a, &sch);
-	if (sch.n && store_write(a->store, queue_polls, &sch) != CT_OK)
+	if (!sch.n)
+		return;
+	if (store_write(a->store, queue_polls, &sch) != CT_OK)
 		log_error("relay.poll_schedule_failed", LOG_I("channels", sch.n));
+	else
+		jobs_wake(a->jobs);
 }
 
 /* Seconds between polls of ch. */
@@ -166,7 +187,31 @@ static ct_err poll_run(app *a, const job *j, job_outcome *out)
 	return err; /* a platform's failure is the channel's health, not the job's */
 }
 
-static const job_kind poll_job = {.name = JOB_POLL_CHANNEL, .run = poll_run, .lane = JOB_LANE_POLL};
+/* The job's record: queue its successor (see the top of the file). The job
+ * row is done or failed by now, so jobs_schedule queues it again; a channel
+ * removed meanwhile gets none. */
+static ct_err poll_job_record(store_conn *c, const job *j, ct_err result, const job_outcome *out,
+			      int failed)
+{
+	(void)result, (void)out, (void)failed;
+	store_stmt *st = store_prepare(c, SQL_ONE_CHANNEL);
+	if (!st)
+		return CT_ERR_STORE;
+	store_bind_int(st, 1, job_payload_int(j, "channel_id"));
+	schedule sch = {0};
+	int rc = store_step(st);
+	if (rc == STORE_ROW)
+		add_due(st, &sch);
+	store_reset(st);
+	if (rc == STORE_ERROR)
+		return CT_ERR_STORE;
+	return queue_polls(c, &sch);
+}
+
+static const job_kind poll_job = {.name = JOB_POLL_CHANNEL,
+				  .run = poll_run,
+				  .record = poll_job_record,
+				  .lane = JOB_LANE_POLL};
 
 void relay_poll_register(void)
 {
